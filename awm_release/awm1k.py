@@ -1,0 +1,341 @@
+"""Lossless import and export of the AgentWorldModel-1K files (`gen_*.jsonl`).
+
+Each original record is kept as a *skeleton*: the record itself, with every value that the bundle already
+holds replaced by a small placeholder (`{"$awm": "tasks"}`). Export fills the placeholders back in, so
+key order, extra keys (`db_path`, `tables_count`, ...), display-vs-normalized names, duplicate rows and
+the original line order all survive byte for byte, while the bundle stores each value once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from awm_release.atomic import write_atomic
+from awm_release.bundle import Bundle, SeedTable, TableSchema, TaskVerifiers, VerifierCode
+from awm_release.database import build_database
+from awm_release.names import normalize_scenario_name
+
+PLACEHOLDER_KEY = "$awm"
+
+
+def _p(name: str) -> dict[str, str]:
+    return {PLACEHOLDER_KEY: name}
+
+
+# The layout of each file's records, in the key order of the official files.
+TEMPLATES: dict[str, dict[str, Any]] = {
+    "gen_scenario.jsonl": {"name": _p("display_name"), "description": _p("description")},
+    "gen_tasks.jsonl": {"scenario": _p("bundle_id"), "tasks": _p("tasks")},
+    "gen_db.jsonl": {"scenario": _p("bundle_id"), "db_schema": {"tables": _p("tables")}, "db_path": _p("db_path")},
+    "gen_sample.jsonl": {
+        "scenario": _p("bundle_id"),
+        "tables_count": _p("seed_tables_count"),
+        "inserts_count": _p("inserts_count"),
+        "sample_data": {"tables": _p("seed")},
+    },
+    "gen_spec.jsonl": {"scenario": _p("bundle_id"), "api_spec": _p("api_spec")},
+    "gen_envs.jsonl": {"scenario": _p("bundle_id"), "db_path": _p("db_path"), "full_code": _p("env_code")},
+    "gen_verifier.jsonl": {
+        "scenario": _p("bundle_id"),
+        "task_idx": 0,
+        "task": _p("task"),
+        "verification": {"code": _p("sql.code"), "raw_response": _p("sql.raw_response")},
+    },
+    "gen_verifier.pure_code.jsonl": {
+        "scenario": _p("bundle_id"),
+        "task_idx": 0,
+        "task": _p("task"),
+        "verification": {"code": _p("code.code"), "raw_response": _p("code.raw_response")},
+    },
+}
+AWM1K_FILES = tuple(TEMPLATES)
+VERIFIER_MODES = {"gen_verifier.jsonl": "sql", "gen_verifier.pure_code.jsonl": "code"}
+
+
+@dataclass
+class BundleImportNotes:
+    """What the importer did to and found in one scenario."""
+
+    bundle_id: str
+    sources: dict[str, int] = field(default_factory=dict)  # file -> records
+    missing: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    seed_repairs: list[str] = field(default_factory=list)
+    seed_failures: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    bundles: list[Bundle]
+    notes: dict[str, BundleImportNotes]
+    file_errors: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------- import
+
+
+def read_awm1k(directory: str | os.PathLike) -> ImportResult:
+    """Read whichever `gen_*.jsonl` files exist in `directory` and assemble one bundle per scenario."""
+    root = Path(directory)
+    present = [name for name in AWM1K_FILES if (root / name).is_file()]
+    if not present:
+        raise FileNotFoundError(f"{root}: none of the AWM-1K files ({', '.join(AWM1K_FILES)}) is there")
+    grouped: dict[str, list[tuple[str, int, dict[str, Any]]]] = defaultdict(list)
+    file_errors: list[str] = []
+    for name in present:
+        for line_no, record in _read_jsonl(root / name, file_errors):
+            scenario = record.get("name" if name == "gen_scenario.jsonl" else "scenario")
+            if not isinstance(scenario, str) or not scenario.strip():
+                file_errors.append(f"{name}:{line_no}: record has no scenario name; skipped")
+                continue
+            grouped[normalize_scenario_name(scenario)].append((name, line_no, record))
+    bundles, notes = [], {}
+    for bundle_id in sorted(grouped):
+        bundle, note = assemble_bundle(bundle_id, grouped[bundle_id])
+        bundles.append(bundle)
+        notes[bundle_id] = note
+    return ImportResult(bundles, notes, file_errors)
+
+
+def _read_jsonl(path: Path, errors: list[str]) -> Iterable[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                errors.append(f"{path.name}:{line_no}: invalid JSON ({exc.msg} at column {exc.colno}); skipped")
+                continue
+            if not isinstance(record, dict):
+                errors.append(f"{path.name}:{line_no}: not a JSON object; skipped")
+                continue
+            yield line_no, record
+
+
+def assemble_bundle(bundle_id: str, records: list[tuple[str, int, dict[str, Any]]]) -> tuple[Bundle, BundleImportNotes]:
+    """Build one bundle from its records (first record of a kind wins; later ones are kept as duplicates)."""
+    note = BundleImportNotes(bundle_id)
+    fields: dict[str, Any] = {"bundle_id": bundle_id, "display_name": bundle_id}
+    verifiers: dict[int, dict[str, VerifierCode]] = defaultdict(dict)
+    seen: set[tuple[str, int | None]] = set()
+    for name, line_no, record in records:
+        note.sources[name] = note.sources.get(name, 0) + 1
+        mode = VERIFIER_MODES.get(name)
+        key = (name, record.get("task_idx") if mode else None)
+        if key in seen:
+            note.duplicates.append(f"{name}:{line_no}" + (f" (task {key[1]})" if mode else ""))
+            continue
+        seen.add(key)
+        try:
+            _absorb(name, record, fields, verifiers)
+        except (KeyError, TypeError, ValueError, ValidationError) as exc:
+            note.errors.append(f"{name}:{line_no}: unexpected record layout ({_brief(exc)}); kept verbatim for export")
+    fields["verifiers"] = [
+        TaskVerifiers(task_idx=idx, code=modes.get("code"), sql=modes.get("sql")) for idx, modes in sorted(verifiers.items())
+    ]
+    bundle = Bundle.model_validate(fields)
+    bundle, repairs = repair_backslash_quotes(bundle)
+    note.seed_repairs = [f"{location}: replaced \\' with ''" for location, _ in repairs]
+    skeletons: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    provenance = {"seed_repairs": [{"location": loc, "original": orig} for loc, orig in repairs]} if repairs else {}
+    for name, line_no, record in records:
+        context = _Resolver(bundle.model_copy(update={"awm1k": provenance}), record.get("task_idx"))
+        skeletons[name].append({"line": line_no, "record": _skeletonize(record, TEMPLATES[name], context)})
+    bundle = bundle.model_copy(update={"awm1k": {**provenance, "records": dict(skeletons)}})
+    note.missing = bundle.missing()
+    return bundle, note
+
+
+def _absorb(name: str, record: dict[str, Any], fields: dict[str, Any], verifiers: dict[int, dict[str, VerifierCode]]) -> None:
+    if name == "gen_scenario.jsonl":
+        fields["display_name"] = record["name"]
+        fields["description"] = record.get("description", "")
+    elif name == "gen_tasks.jsonl":
+        fields["tasks"] = list(record["tasks"])
+    elif name == "gen_db.jsonl":
+        fields["tables"] = [TableSchema.model_validate(t) for t in record["db_schema"]["tables"]]
+    elif name == "gen_sample.jsonl":
+        fields["seed"] = [SeedTable.model_validate(t) for t in record["sample_data"]["tables"]]
+    elif name == "gen_spec.jsonl":
+        fields["api_spec"] = dict(record["api_spec"])
+    elif name == "gen_envs.jsonl":
+        fields["env_code"] = str(record["full_code"])
+    else:
+        verifiers[int(record["task_idx"])][VERIFIER_MODES[name]] = VerifierCode.model_validate(record["verification"])
+
+
+def _brief(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+    if isinstance(exc, KeyError):
+        return f"missing key {exc}"
+    return str(exc)
+
+
+def repair_backslash_quotes(bundle: Bundle) -> tuple[Bundle, list[tuple[str, str]]]:
+    """Rewrite `\\'` as `''` in exactly those seed statements SQLite rejects and accepts once rewritten."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        report = build_database(bundle, conn)
+    finally:
+        conn.close()
+    candidates = [f for f in report.seed_failures if "\\'" in f.sql]
+    if not candidates:
+        return bundle, []
+    seed = [s.model_copy(deep=True) for s in bundle.seed]
+    attempted: list[tuple[int, int, str]] = []
+    for failure in candidates:
+        i, j = _seed_position(failure.location)
+        attempted.append((i, j, seed[i].insert_statements[j]))
+        seed[i].insert_statements[j] = seed[i].insert_statements[j].replace("\\'", "''")
+    repaired = bundle.model_copy(update={"seed": seed})
+    conn = sqlite3.connect(":memory:")
+    try:
+        still_failing = {f.location for f in build_database(repaired, conn).seed_failures}
+    finally:
+        conn.close()
+    repairs = []
+    for i, j, original in attempted:
+        location = f"seed[{i}].insert_statements[{j}]"
+        if location in still_failing:
+            seed[i].insert_statements[j] = original  # the quotes were not the problem: leave it as it was
+        else:
+            repairs.append((location, original))
+    return bundle.model_copy(update={"seed": seed}), repairs
+
+
+def _seed_position(location: str) -> tuple[int, int]:
+    # "seed[3].insert_statements[12]" -> (3, 12)
+    head, tail = location.split(".")
+    return int(head[5:-1]), int(tail[len("insert_statements["):-1])
+
+
+# ---------------------------------------------------------------------------------------------- resolve
+
+
+class _Resolver:
+    """The value each placeholder stands for, in the AWM-1K form, for one bundle (and one task)."""
+
+    def __init__(self, bundle: Bundle, task_idx: Any = None):
+        self.bundle = bundle
+        self.task_idx = task_idx
+
+    def __call__(self, name: str) -> Any:
+        b = self.bundle
+        if name in ("bundle_id", "display_name", "description", "tasks", "api_spec", "env_code"):
+            return getattr(b, name)
+        if name == "tables":
+            return [t.model_dump() for t in b.tables]
+        if name == "seed":
+            return original_seed(b)
+        if name == "seed_tables_count":
+            return len(b.seed)
+        if name == "inserts_count":
+            return sum(len(s.insert_statements) for s in b.seed)
+        if name == "db_path":
+            return f"./outputs/databases/{b.bundle_id}.db"
+        if name == "task":
+            idx = self.task_idx
+            return b.tasks[idx] if isinstance(idx, int) and 0 <= idx < len(b.tasks) else None
+        mode, part = name.split(".")
+        verifier = b.verifier_for(self.task_idx) if isinstance(self.task_idx, int) else None
+        code = getattr(verifier, mode) if verifier else None
+        return getattr(code, part) if code else None
+
+
+def original_seed(bundle: Bundle) -> list[dict[str, Any]]:
+    """Seed tables as the source wrote them, with importer repairs undone."""
+    seed = [s.model_dump() for s in bundle.seed]
+    for repair in bundle.awm1k.get("seed_repairs", []):
+        i, j = _seed_position(repair["location"])
+        seed[i]["insert_statements"][j] = repair["original"]
+    return seed
+
+
+def _skeletonize(record: Any, template: Any, resolve: _Resolver) -> Any:
+    """Replace values the bundle holds (and would give back identically) with placeholders."""
+    if isinstance(template, dict) and PLACEHOLDER_KEY in template:
+        value = resolve(template[PLACEHOLDER_KEY])
+        return template if _same_json(value, record) else record
+    if isinstance(template, dict) and isinstance(record, dict):
+        return {k: _skeletonize(v, template[k], resolve) if k in template else v for k, v in record.items()}
+    return record
+
+
+def _fill(skeleton: Any, resolve: _Resolver) -> Any:
+    if isinstance(skeleton, dict):
+        if set(skeleton) == {PLACEHOLDER_KEY}:
+            return resolve(skeleton[PLACEHOLDER_KEY])
+        return {k: _fill(v, resolve) for k, v in skeleton.items()}
+    return skeleton
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    return _dumps(a) == _dumps(b)
+
+
+def _dumps(record: Any) -> str:
+    # The official files are json.dumps(..., ensure_ascii=False): raw UTF-8, default separators.
+    return json.dumps(record, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------------------------------------- export
+
+
+def default_skeletons(bundle: Bundle) -> dict[str, list[dict[str, Any]]]:
+    """Records for a bundle that did not come from AWM-1K (demo, synthesized): every part it has."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    present = {
+        "gen_scenario.jsonl": True,
+        "gen_tasks.jsonl": bool(bundle.tasks),
+        "gen_db.jsonl": bool(bundle.tables),
+        "gen_sample.jsonl": bool(bundle.seed),
+        "gen_spec.jsonl": bundle.api_spec is not None,
+        "gen_envs.jsonl": bundle.env_code is not None,
+    }
+    for name, wanted in present.items():
+        if wanted:
+            out[name] = [{"record": TEMPLATES[name]}]
+    for name, mode in VERIFIER_MODES.items():
+        rows = [v for v in bundle.verifiers if getattr(v, mode) is not None]
+        if rows:
+            out[name] = [{"record": {**TEMPLATES[name], "task_idx": v.task_idx}} for v in rows]
+    return out
+
+
+def export_records(bundles: Iterable[Bundle]) -> dict[str, list[dict[str, Any]]]:
+    """All records per file, in their original line order where known, then in bundle order."""
+    collected: dict[str, list[tuple[float, int, dict[str, Any]]]] = defaultdict(list)
+    order = 0
+    for bundle in bundles:
+        # Imported bundles re-export exactly their original records; others export every part they have.
+        skeletons = bundle.awm1k.get("records") or default_skeletons(bundle)
+        for name, entries in skeletons.items():
+            for entry in entries:
+                skeleton = entry["record"]
+                record = _fill(skeleton, _Resolver(bundle, skeleton.get("task_idx")))
+                collected[name].append((entry.get("line", float("inf")), order, record))
+                order += 1
+    return {name: [r for _, _, r in sorted(rows, key=lambda t: (t[0], t[1]))] for name, rows in collected.items()}
+
+
+def write_awm1k(bundles: Iterable[Bundle], directory: str | os.PathLike) -> dict[str, int]:
+    """Write the `gen_*.jsonl` files (atomically, each) and return records written per file."""
+    root = Path(directory)
+    counts = {}
+    for name, records in export_records(bundles).items():
+        write_atomic(root / name, "".join(_dumps(r) + "\n" for r in records).encode("utf-8"))
+        counts[name] = len(records)
+    return counts

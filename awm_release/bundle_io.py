@@ -1,0 +1,73 @@
+"""Bundles on disk: one pretty-printed JSON file per bundle, carrying its sha256 for integrity checks."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from awm_release.atomic import write_atomic
+from awm_release.bundle import Bundle, BundleError, Problem, bundle_from_dict
+
+BUNDLE_SUFFIX = ".json"
+
+
+def bundle_to_json(bundle: Bundle) -> bytes:
+    """The on-disk form: the stored hash first, then the fields, human-diffable."""
+    payload = {"sha256": bundle.sha256, **bundle.model_dump(mode="json")}
+    return (json.dumps(payload, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_bundle(bundle: Bundle, destination: str | os.PathLike) -> Path:
+    """Write atomically to `destination` (a file, or a folder that gets `<bundle_id>.json`)."""
+    target = Path(destination)
+    if target.is_dir() or not target.suffix:
+        target = target / f"{bundle.bundle_id}{BUNDLE_SUFFIX}"
+    write_atomic(target, bundle_to_json(bundle))
+    return target
+
+
+def read_bundle(path: str | os.PathLike) -> Bundle:
+    """Read and validate one bundle file; a stored sha256 that does not match the content is refused."""
+    source = str(path)
+    try:
+        data = json.loads(Path(path).read_bytes())
+    except FileNotFoundError:
+        raise BundleError(source, [Problem("(file)", "no such file")]) from None
+    except json.JSONDecodeError as exc:
+        raise BundleError(source, [Problem(f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}")]) from None
+    if not isinstance(data, dict):
+        raise BundleError(source, [Problem("(root)", "a bundle file holds one JSON object")])
+    stored_hash = data.pop("sha256", None)
+    bundle = bundle_from_dict(data, source)
+    if stored_hash is not None and stored_hash != bundle.sha256:
+        raise BundleError(source, [Problem(
+            "sha256",
+            f"content hashes to {bundle.sha256} but the file records {stored_hash}: the file was changed after it "
+            "was written; if the edit is intended, re-save it with `awm bundle rehash FILE`",
+        )])
+    return bundle
+
+
+def iter_bundle_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+    """Expand bundle files and folders of them (as `awm import-awm1k` writes) in a stable order."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.glob(f"*{BUNDLE_SUFFIX}") if not p.name.startswith("."))
+        else:
+            yield path
+
+
+def read_bundles(paths: Iterable[str | os.PathLike]) -> dict[str, Bundle]:
+    """Read every bundle under `paths` keyed by id; two files with one id is an error (which one would win?)."""
+    bundles: dict[str, Bundle] = {}
+    origin: dict[str, Path] = {}
+    for path in iter_bundle_files(paths):
+        bundle = read_bundle(path)
+        if bundle.bundle_id in bundles:
+            raise BundleError(str(path), [Problem("bundle_id", f"{bundle.bundle_id!r} is also defined by {origin[bundle.bundle_id]}")])
+        bundles[bundle.bundle_id] = bundle
+        origin[bundle.bundle_id] = path
+    return bundles

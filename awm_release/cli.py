@@ -1,0 +1,124 @@
+"""`awm`: bundle tooling (AWM-1K import/export, validation)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from awm_release.awm1k import read_awm1k, write_awm1k
+from awm_release.bundle import BundleError, bundle_from_dict
+from awm_release.bundle_io import iter_bundle_files, read_bundle, write_bundle
+from awm_release.demo import demo_bundle_ids, load_demo_bundle
+
+console = Console()
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
+                  help="Agent World Model release tooling: bundles, AWM-1K files, validation.")
+bundle_app = typer.Typer(no_args_is_help=True, help="Check and maintain bundle files.")
+app.add_typer(bundle_app, name="bundle")
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(2)
+
+
+@app.command("import-awm1k")
+def import_awm1k(
+    source: Annotated[Path, typer.Argument(help="Folder with any subset of the eight gen_*.jsonl files.")],
+    out: Annotated[Path, typer.Argument(help="Folder to write one <bundle_id>.json per scenario into.")],
+) -> None:
+    """Import AgentWorldModel-1K files as bundles, reporting what each scenario lacks and what was repaired.
+
+    Round trip is lossless: `awm export-awm1k OUT --out DIR` writes the original records back byte for byte.
+    """
+    try:
+        result = read_awm1k(source)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from None
+    for bundle in track(result.bundles, description="writing bundles", console=console, transient=True):
+        write_bundle(bundle, out)
+    table = Table("bundle", "records", "lacks", "notes", title=f"{len(result.bundles)} bundle(s) -> {out}")
+    complete = 0
+    for bundle in result.bundles:
+        note = result.notes[bundle.bundle_id]
+        complete += not note.missing
+        remarks = [f"repaired {r}" for r in note.seed_repairs] + [f"duplicate {d} (first kept)" for d in note.duplicates]
+        remarks += note.errors
+        table.add_row(bundle.bundle_id, str(sum(note.sources.values())), "; ".join(note.missing) or "-", "\n".join(remarks) or "-")
+    console.print(table)
+    console.print(f"{complete} complete, {len(result.bundles) - complete} partial")
+    for error in result.file_errors:
+        console.print(f"[yellow]warning:[/yellow] {error}", highlight=False)
+    if result.file_errors:
+        raise typer.Exit(1)
+
+
+@app.command("export-awm1k")
+def export_awm1k(
+    bundles: Annotated[list[Path], typer.Argument(help="Bundle files or folders of them.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the gen_*.jsonl files.")],
+) -> None:
+    """Write bundles back as AgentWorldModel-1K files (imported bundles come back byte for byte)."""
+    try:
+        loaded = [read_bundle(p) for p in iter_bundle_files(bundles)]
+    except BundleError as exc:
+        raise _fail(str(exc)) from None
+    counts = write_awm1k(loaded, out)
+    for name, count in counts.items():
+        console.print(f"{out / name}: {count} record(s)")
+
+
+@bundle_app.command("validate")
+def validate(paths: Annotated[list[Path], typer.Argument(help="Bundle files or folders of them.")]) -> None:
+    """Report every problem of every bundle, with its location; exit 1 if any is invalid."""
+    bad = 0
+    for path in iter_bundle_files(paths):
+        try:
+            bundle = read_bundle(path)
+        except BundleError as exc:
+            bad += 1
+            console.print(f"[red]invalid[/red] {exc}", highlight=False)
+            continue
+        lacks = bundle.missing()
+        console.print(f"[green]ok[/green] {path} ({bundle.bundle_id}, sha256 {bundle.sha256[:12]})"
+                      + (f"; lacks: {'; '.join(lacks)}" if lacks else ""), highlight=False)
+    if bad:
+        raise typer.Exit(1)
+
+
+@bundle_app.command("rehash")
+def rehash(path: Annotated[Path, typer.Argument(help="A bundle file edited by hand.")]) -> None:
+    """Validate a hand-edited bundle and store its new sha256."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data.pop("sha256", None)
+        bundle = bundle_from_dict(data, str(path))
+    except (OSError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    write_bundle(bundle, path)
+    console.print(f"{path}: sha256 {bundle.sha256}")
+
+
+@app.command("demo")
+def demo(out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the demo bundles as bundle files here.")] = None) -> None:
+    """List the embedded demo bundles (or write them out as bundle files)."""
+    for bundle_id in demo_bundle_ids():
+        bundle = load_demo_bundle(bundle_id)
+        if out is not None:
+            write_bundle(bundle, out)
+        console.print(f"{bundle_id}: {bundle.display_name}, {len(bundle.tasks)} tasks, {len(bundle.tables)} tables, "
+                      f"sha256 {bundle.sha256[:12]}", highlight=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Error kinds the server reports. Tool-level errors are observations for the agent; host-level errors are HTTP errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Tool-level kinds (returned inside a 200 response to /call, and as MCP `isError` results).
+TOOL_ERROR_KINDS = {
+    "unknown_tool": "the tool name is not one of the environment's tools",
+    "invalid_arguments": "arguments failed the tool's schema (which field, and why)",
+    "tool_error": "the environment answered 4xx (e.g. not found, conflict): the agent's call was wrong",
+    "environment_error": "the environment's own code crashed or answered 5xx: a bug in the bundle",
+}
+
+
+class ToolCallError(Exception):
+    """A tool call that did not succeed; `kind` is one of TOOL_ERROR_KINDS."""
+
+    def __init__(self, kind: str, message: str, *, status: int | None = None, detail: Any = None):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+        self.detail = detail
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.kind, "message": self.message}
+        if self.status is not None:
+            out["status"] = self.status
+        if self.detail is not None:
+            out["detail"] = self.detail
+        return out
+
+
+class HostError(Exception):
+    """A request the server itself refuses (unknown session or bundle, bad request); becomes an HTTP error."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": {"type": self.code, "message": self.message}}
+
+
+class EnvironmentLoadError(Exception):
+    """A bundle's environment code could not be loaded: which bundle, which line, what went wrong."""
+
+    def __init__(self, bundle_id: str, message: str, line: int | None = None, source_line: str | None = None):
+        where = f" (env_code line {line}: {source_line.strip()!r})" if line and source_line else (f" (env_code line {line})" if line else "")
+        super().__init__(f"bundle {bundle_id!r}: environment code failed to load{where}: {message}")
+        self.bundle_id = bundle_id
+        self.line = line

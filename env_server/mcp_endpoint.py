@@ -1,0 +1,147 @@
+"""MCP (streamable HTTP) in front of the same sessions, with the official `mcp` SDK's low-level server.
+
+Endpoints:
+- `/mcp/{bundle_id}` (and `/mcp` when one bundle is served): every MCP session (Mcp-Session-Id) gets its
+  own environment instance, created on first use and closed when the client ends the MCP session.
+  Environment state needs a session, so these endpoints speak the stateful handshake era of MCP; a
+  client in `auto` mode is steered there by refusing the stateless `server/discover` probe.
+- `/sessions/{session_id}/mcp`: a REST-created session exposed over MCP (any protocol era), so a trainer
+  can create, verify and reset over REST while the agent framework talks MCP.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import mcp_types as types
+from mcp.shared.exceptions import MCPError
+from mcp.server import Server, ServerRequestContext
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp_types import INVALID_PARAMS
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+
+from env_server.errors import HostError, ToolCallError
+from env_server.sessions import EnvSession, SessionManager
+
+MCP_SESSION_HEADER = "mcp-session-id"
+MCP_VERSION_HEADER = "mcp-protocol-version"
+
+
+class McpEndpoint:
+    """Owns the SDK session manager and the mapping from MCP sessions to environment sessions."""
+
+    def __init__(self, manager: SessionManager):
+        self.manager = manager
+        self.server: Server[Any] = Server(
+            "awm-serve",
+            instructions="Tools of an Agent World Model environment; each MCP session has its own database.",
+            on_list_tools=self._list_tools,
+            on_call_tool=self._call_tool,
+        )
+        self.sdk = StreamableHTTPSessionManager(
+            self.server, json_response=True, session_idle_timeout=manager.idle_timeout_s
+        )
+        self._by_mcp_session: dict[str, str] = {}  # Mcp-Session-Id -> environment session id
+
+    # ------------------------------------------------------------------ ASGI entry points
+
+    async def handle_bundle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`/mcp/{bundle_id}` and `/mcp`: one environment per MCP session."""
+        request = Request(scope)
+        version = request.headers.get(MCP_VERSION_HEADER)
+        if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
+            await _refuse_stateless(request, scope, receive, send)
+            return
+        try:
+            self.manager.registry.resolve_id(scope.get("path_params", {}).get("bundle_id"))
+        except HostError as exc:
+            await JSONResponse(exc.to_json(), status_code=exc.status)(scope, receive, send)
+            return
+        if request.method == "DELETE":
+            self._release(request.headers.get(MCP_SESSION_HEADER))
+        await self.sdk.handle_request(scope, receive, send)
+
+    async def handle_session(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`/sessions/{session_id}/mcp`: the environment is the REST session named in the URL."""
+        try:
+            self.manager.get(scope["path_params"]["session_id"])
+        except HostError as exc:
+            await JSONResponse(exc.to_json(), status_code=exc.status)(scope, receive, send)
+            return
+        await self.sdk.handle_request(scope, receive, send)
+
+    # ------------------------------------------------------------------ MCP handlers
+
+    async def _list_tools(self, ctx: ServerRequestContext[Any], params: Any) -> types.ListToolsResult:
+        session = self._session_for(ctx)
+        return types.ListToolsResult(tools=[
+            types.Tool(name=t.name, description=t.description, input_schema=t.input_schema)
+            for t in session.hydrated.environment.tools.values()
+        ])
+
+    async def _call_tool(self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
+        session = self._session_for(ctx)
+        try:
+            result = await self.manager.call(session, params.name, dict(params.arguments or {}))
+        except ToolCallError as exc:
+            return types.CallToolResult(
+                content=[types.TextContent(type="text", text=json.dumps({"error": exc.to_json()}))], is_error=True
+            )
+        structured = result if isinstance(result, dict) else {"result": result}
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=json.dumps(result))], structured_content=structured
+        )
+
+    def _session_for(self, ctx: ServerRequestContext[Any]) -> EnvSession:
+        try:
+            return self._resolve_session(ctx.request)
+        except HostError as exc:  # reaches the MCP client as a JSON-RPC error with our message
+            raise MCPError(INVALID_PARAMS, exc.message, {"type": exc.code}) from None
+
+    def _resolve_session(self, request: Any) -> EnvSession:
+        path_params = request.path_params if isinstance(request, Request) else {}
+        if "session_id" in path_params:
+            return self.manager.get(path_params["session_id"])
+        mcp_session = request.headers.get(MCP_SESSION_HEADER) if isinstance(request, Request) else None
+        if mcp_session is None:
+            raise HostError(400, "no_mcp_session", "this endpoint needs an MCP session (initialize handshake)")
+        env_session_id = self._by_mcp_session.get(mcp_session)
+        if env_session_id in self.manager.sessions:
+            return self.manager.get(env_session_id)
+        session = self.manager.create(path_params.get("bundle_id"), owner=f"mcp:{mcp_session}")
+        self._by_mcp_session[mcp_session] = session.session_id
+        return session
+
+    def _release(self, mcp_session: str | None) -> None:
+        env_session_id = self._by_mcp_session.pop(mcp_session, None) if mcp_session else None
+        if env_session_id in self.manager.sessions:
+            self.manager.close(env_session_id)
+
+    def forget_expired(self) -> None:
+        """Drop mappings whose environment session expired."""
+        for mcp_session, env_session_id in list(self._by_mcp_session.items()):
+            if env_session_id not in self.manager.sessions:
+                del self._by_mcp_session[mcp_session]
+
+
+async def _refuse_stateless(request: Request, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer a stateless-era request with a JSON-RPC error, which `auto` clients take as 'use the handshake'."""
+    try:
+        message = json.loads(await request.body())
+        request_id = message.get("id") if isinstance(message, dict) else None
+    except ValueError:
+        request_id = None
+    error = {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "error": {
+            "code": -32601,
+            "message": "per-bundle endpoints keep environment state per MCP session: connect with the initialize "
+                       "handshake (mode='legacy'), or create a session over REST and use /sessions/{id}/mcp",
+        },
+    }
+    await JSONResponse(error, status_code=400)(scope, receive, send)

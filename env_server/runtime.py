@@ -1,0 +1,247 @@
+"""Run a bundle's generated FastAPI app in-process, with every request routed to its session's database.
+
+The environment code is executed once per process. Its module-level SQLAlchemy `engine` and
+`sessionmaker` are rebound to a *routing engine* whose connections come from a context variable, so each
+request sees the in-memory SQLite database of the session that made it, and no code is re-executed.
+Tool calls are ASGI calls straight into the app: no sockets, no subprocesses.
+
+Isolation: environment code runs inside the server process. A handler that loops forever or allocates
+without bound affects the process it runs in; see the README's "What is isolated" section.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import linecache
+import os
+import sqlite3
+import sys
+import traceback
+import types
+import warnings
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+from awm_release.bundle import Bundle
+from env_server.errors import EnvironmentLoadError, ToolCallError
+from env_server.tools import Tool, tools_from_openapi
+
+# The database of the session whose request is being handled (set around every dispatched call).
+current_connection: ContextVar[sqlite3.Connection] = ContextVar("awm_current_connection")
+
+_DATABASE_ENV_VARS = ("DATABASE_PATH", "DATABASE_URL")
+
+
+class _BorrowedConnection:
+    """A session's sqlite3 connection lent to SQLAlchemy: pool `close()` must not close the session's database."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection):
+        object.__setattr__(self, "_conn", conn)
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._conn, name, value)
+
+
+def _routed_connection() -> _BorrowedConnection:
+    try:
+        return _BorrowedConnection(current_connection.get())
+    except LookupError:
+        raise RuntimeError("environment code touched the database outside a session request") from None
+
+
+def _routing_engine() -> Engine:
+    # NullPool: every checkout asks the creator, i.e. the current session's connection.
+    return create_engine("sqlite://", creator=_routed_connection, poolclass=NullPool)
+
+
+@dataclass
+class Environment:
+    """A loaded environment: the app, its tools, and the engine that routes to session databases."""
+
+    bundle_id: str
+    app: FastAPI
+    tools: dict[str, Tool]
+    filename: str
+
+    async def call(self, conn: sqlite3.Connection, tool_name: str, arguments: dict[str, Any] | None) -> Any:
+        """Call one tool against `conn`; returns the JSON body or raises ToolCallError."""
+        tool = self.tools.get(tool_name)
+        if tool is None:
+            raise ToolCallError(
+                "unknown_tool", f"no tool named {tool_name!r} in {self.bundle_id}; available: {', '.join(self.tools)}"
+            )
+        path, query, body = tool.build_request(arguments or {})
+        token = current_connection.set(conn)
+        try:
+            status, payload = await self._asgi_request(tool.method, path, query, body)
+        except Exception as exc:  # raised inside the environment's own code
+            raise ToolCallError("environment_error", self._describe_crash(exc), status=500) from None
+        finally:
+            current_connection.reset(token)
+        if status < 400:
+            return payload
+        if status == 422:
+            raise ToolCallError("invalid_arguments", _validation_message(tool.name, payload), status=422, detail=payload)
+        detail = payload.get("detail", payload) if isinstance(payload, dict) else payload
+        kind = "tool_error" if status < 500 else "environment_error"
+        raise ToolCallError(kind, f"{tool.name} answered HTTP {status}: {_text(detail)}", status=status, detail=detail)
+
+    async def _asgi_request(self, method: str, path: str, query: bytes, body: bytes | None) -> tuple[int, Any]:
+        headers = [(b"host", b"awm-env"), (b"accept", b"application/json")]
+        if body is not None:
+            headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": query,
+            "headers": headers,
+            "client": ("127.0.0.1", 0),
+            "server": ("awm-env", 80),
+        }
+        sent_body = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent_body
+            if sent_body:
+                return {"type": "http.disconnect"}
+            sent_body = True
+            return {"type": "http.request", "body": body or b"", "more_body": False}
+
+        status = 500
+        chunks: list[bytes] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, send)
+        raw = b"".join(chunks)
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, raw.decode("utf-8", "replace")
+
+    def _describe_crash(self, exc: BaseException) -> str:
+        """`ZeroDivisionError: division by zero (env_code line 120: 'x = 1 / 0')` - enough to fix the bundle."""
+        where = ""
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename == self.filename:
+                where = f" (env_code line {frame.lineno}: {(frame.line or '').strip()!r})"
+                break
+        return f"{type(exc).__name__}: {exc}{where}"
+
+
+def _validation_message(tool_name: str, payload: Any) -> str:
+    """FastAPI's 422 detail as `field: why` lines."""
+    errors = payload.get("detail") if isinstance(payload, dict) else None
+    if not isinstance(errors, list):
+        return f"{tool_name}: invalid arguments: {_text(payload)}"
+    parts = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path")]
+        field_name = ".".join(loc) or "(arguments)"
+        got = f" (got {json.dumps(err['input'])[:80]})" if "input" in err and err["input"] is not None else ""
+        parts.append(f"{field_name}: {err.get('msg', 'invalid')}{got}")
+    return f"invalid arguments for {tool_name}: " + "; ".join(parts)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)[:500]
+
+
+def load_environment(bundle: Bundle) -> Environment:
+    """Execute the bundle's code once (without its `__main__` block) and rebind its database handles."""
+    if bundle.env_code is None:
+        raise EnvironmentLoadError(bundle.bundle_id, "the bundle has no environment code (gen_envs) and cannot be served")
+    filename = f"<awm-env {bundle.bundle_id}>"
+    source = bundle.env_code
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    try:
+        tree = ast.parse(source, filename=filename)
+    except SyntaxError as exc:
+        raise EnvironmentLoadError(bundle.bundle_id, f"syntax error: {exc.msg}", exc.lineno, exc.text) from None
+    tree.body = [node for node in tree.body if not _is_main_guard(node)]
+    module_name = f"awm_env_{bundle.bundle_id}"
+    module = types.ModuleType(module_name)
+    module.__file__ = filename
+    sys.modules[module_name] = module  # pydantic resolves forward references through sys.modules
+    saved = {name: os.environ.get(name) for name in _DATABASE_ENV_VARS}
+    try:
+        for name in _DATABASE_ENV_VARS:  # import-time engine points at a throwaway in-memory database
+            os.environ[name] = "sqlite://"
+        with warnings.catch_warnings():  # generated code uses FastAPI's deprecated `example=`; not the user's concern
+            warnings.simplefilter("ignore")
+            exec(compile(tree, filename, "exec"), module.__dict__)
+    except Exception as exc:
+        sys.modules.pop(module_name, None)
+        line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__)) if f.filename == filename), None)
+        source_line = linecache.getline(filename, line) if line else None
+        raise EnvironmentLoadError(bundle.bundle_id, f"{type(exc).__name__}: {exc}", line, source_line) from None
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    app = _find_app(bundle.bundle_id, module)
+    _rebind_database_handles(module)
+    tools = {tool.name: tool for tool in tools_from_openapi(app.openapi())}
+    if not tools:
+        raise EnvironmentLoadError(bundle.bundle_id, "the FastAPI app defines no routes, so there are no tools")
+    return Environment(bundle.bundle_id, app, tools, filename)
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    names = {getattr(n, "id", None) for n in ast.walk(node.test)} | {getattr(n, "value", None) for n in ast.walk(node.test)}
+    return "__name__" in names and "__main__" in names
+
+
+def _find_app(bundle_id: str, module: types.ModuleType) -> FastAPI:
+    candidate = getattr(module, "app", None)
+    if isinstance(candidate, FastAPI):
+        return candidate
+    apps = [v for v in vars(module).values() if isinstance(v, FastAPI)]
+    if len(apps) != 1:
+        raise EnvironmentLoadError(bundle_id, f"expected one FastAPI app at module level, found {len(apps)}")
+    return apps[0]
+
+
+def _rebind_database_handles(module: types.ModuleType) -> None:
+    """Point every module-level Engine / sessionmaker / scoped_session at the routing engine."""
+    engine = _routing_engine()
+    for name, value in list(vars(module).items()):
+        if isinstance(value, Engine):
+            value.dispose()
+            setattr(module, name, engine)
+        elif isinstance(value, sessionmaker):
+            value.configure(bind=engine)
+        elif isinstance(value, scoped_session):
+            value.remove()
+            value.configure(bind=engine)
