@@ -17,6 +17,7 @@ from awm_release.bundle_io import iter_bundle_files, read_bundle, write_bundle
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
 
 console = Console()
+err_console = Console(stderr=True, soft_wrap=True)  # errors stay on one line, greppable
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
                   help="Agent World Model release tooling: bundles, AWM-1K files, validation.")
 bundle_app = typer.Typer(no_args_is_help=True, help="Check and maintain bundle files.")
@@ -24,7 +25,7 @@ app.add_typer(bundle_app, name="bundle")
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    err_console.print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(2)
 
 

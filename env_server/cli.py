@@ -17,7 +17,7 @@ from env_server.app import create_app
 from env_server.errors import HostError
 from env_server.sessions import BundleRegistry, SessionManager
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 app = typer.Typer(add_completion=False, rich_markup_mode="rich", pretty_exceptions_show_locals=False)
 
 
