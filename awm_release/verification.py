@@ -1,7 +1,7 @@
 """Run a task's verifier on initial vs final database, in a child process with a timeout and resource limits.
 
-Verifier code is LLM-generated: it runs in `python -I verifier_child.py` with CPU, memory and file-size
-limits, on throwaway copies of the databases, and its failures come back as data, never as exceptions
+Verifier code is LLM-generated: it runs in `python -I -B verifier_child.py` with CPU, memory and file-size
+limits and an audit hook that refuses writes, processes and sockets, on throwaway copies of the databases, and its failures come back as data, never as exceptions
 in the caller.
 """
 
@@ -93,7 +93,7 @@ async def _run_child(code: str, function: str, args: list[Any], timeout_s: float
         "memory_bytes": DEFAULT_MEMORY_BYTES,
     }).encode()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-I", CHILD_SCRIPT,
+        sys.executable, "-I", "-B", CHILD_SCRIPT,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         cwd=tempfile.gettempdir(),
     )

@@ -1,4 +1,4 @@
-"""Child process that runs one verifier function. Run as a script (`python -I verifier_child.py`), never imported
+"""Child process that runs one verifier function. Run as a script (`python -I -B verifier_child.py`), never imported
 by the server: generated verifier code must not execute in the server process.
 
 Reads {"code", "function", "args"} as JSON on stdin; writes {"ok": true, "value": ...} or
@@ -6,11 +6,20 @@ Reads {"code", "function", "args"} as JSON on stdin; writes {"ok": true, "value"
 """
 
 import json
+import os
 import resource
 import sys
 import traceback
 
 FILENAME = "<verifier>"
+# Audit events a verifier has no business raising: processes, sockets, file-system changes, native code.
+BLOCKED_EVENT_PREFIXES = (
+    "os.system", "os.exec", "os.fork", "os.forkpty", "os.spawn", "os.posix_spawn", "os.kill", "os.killpg",
+    "subprocess.", "socket.", "os.remove", "os.unlink", "os.rename", "os.replace", "os.rmdir", "os.mkdir",
+    "os.chmod", "os.chown", "os.link", "os.symlink", "os.truncate", "os.putenv", "os.unsetenv", "shutil.",
+    "ctypes.", "pty.", "webbrowser.", "urllib.", "http.", "ftplib.", "smtplib.",
+)
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
 def _limit_resources(cpu_seconds: int, memory_bytes: int) -> None:
@@ -19,9 +28,32 @@ def _limit_resources(cpu_seconds: int, memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # verifiers read databases; they never write files
 
 
+def _install_audit_hook(database_paths: list[str]) -> None:
+    """Refuse writes, processes, sockets and databases other than the two being compared.
+
+    Defense in depth on top of the resource limits, not a security boundary: see the README.
+    """
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "open":
+            path, mode, flags = args
+            writing = any(c in mode for c in "wax+") if isinstance(mode, str) else bool((flags or 0) & _WRITE_FLAGS)
+            if writing:
+                raise PermissionError(f"verifier sandbox: opening {path!r} for writing is not allowed")
+        elif event == "sqlite3.connect":
+            target = str(args[0])
+            if target != ":memory:" and not any(p in target for p in database_paths):
+                raise PermissionError(f"verifier sandbox: only the initial and final databases may be opened, not {target!r}")
+        elif event.startswith(BLOCKED_EVENT_PREFIXES):
+            raise PermissionError(f"verifier sandbox: {event} is not allowed")
+
+    sys.addaudithook(hook)
+
+
 def main() -> None:
     request = json.loads(sys.stdin.read())
     _limit_resources(request["cpu_seconds"], request["memory_bytes"])
+    _install_audit_hook([a for a in request["args"][:2]])
     namespace: dict = {"__name__": "awm_verifier"}
     try:
         exec(compile(request["code"], FILENAME, "exec"), namespace)
