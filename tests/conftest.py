@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +10,7 @@ import pytest
 
 from awm_release.awm1k import read_awm1k
 from awm_release.bundle_io import write_bundle
+from env_server.process import ServerProcess
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO.parent / "shared" / "awm1k-sample"
@@ -35,48 +32,18 @@ def imported_dir(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class RunningServer(ServerProcess):
+    """A started server with an HTTP client bound to it."""
 
-
-class RunningServer:
-    def __init__(self, args: list[str]):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "env_server.cli", *args, "--port", str(self.port), "--log-level", "warning"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"awm-serve exited with {self.proc.returncode}:\n{self.proc.stdout.read()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            self.stop()
-            raise RuntimeError("awm-serve did not answer /health within 60 s")
+    def start(self) -> "RunningServer":
+        super().start()
         self.client = httpx.Client(base_url=self.url, timeout=60)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        return self
 
 
 def run_server(args: list[str]) -> Iterator[RunningServer]:
-    server = RunningServer(args)
-    try:
+    with RunningServer(args) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

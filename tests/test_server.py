@@ -1,0 +1,215 @@
+"""A real `awm-serve` on loopback: REST and MCP, isolation, reset, verification and clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from mcp.client.client import Client
+from mcp.shared.exceptions import MCPError
+
+from awm_release.bundle_io import write_bundle
+from awm_release.demo import demo_bundle_ids, demo_solutions, load_demo_bundle
+from tests.conftest import RunningServer, run_server
+
+
+def new_session(server: RunningServer, bundle_id: str, task_idx: int | None = None) -> str:
+    response = server.client.post("/sessions", json={"bundle_id": bundle_id, "task_idx": task_idx})
+    assert response.status_code == 201, response.text
+    return response.json()["session_id"]
+
+
+def call(server: RunningServer, session_id: str, tool: str, arguments: dict) -> dict:
+    response = server.client.post(f"/sessions/{session_id}/call", json={"tool": tool, "arguments": arguments})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def example_arguments(endpoint: dict) -> dict:
+    return {name: p["example"] for name, p in endpoint.get("request_params", {}).items() if "example" in p}
+
+
+@pytest.mark.parametrize("bundle_id", demo_bundle_ids())
+def test_every_demo_tool_is_served_and_answers_without_crashing(server, bundle_id):
+    bundle = load_demo_bundle(bundle_id)
+    session_id = new_session(server, bundle_id)
+    tools = server.client.get(f"/sessions/{session_id}/tools").json()["tools"]
+    spec_ids = [e["operation_id"] for g in bundle.api_spec["api_groups"] for e in g["endpoints"]]
+    assert sorted(t["name"] for t in tools) == sorted(spec_ids)
+    assert len(tools) >= 12
+    for group in bundle.api_spec["api_groups"]:
+        for endpoint in group["endpoints"]:
+            outcome = call(server, session_id, endpoint["operation_id"], example_arguments(endpoint))
+            if not outcome["ok"]:
+                assert outcome["error"]["type"] in ("tool_error", "invalid_arguments"), (endpoint["operation_id"], outcome)
+
+
+@pytest.mark.parametrize("bundle_id", demo_bundle_ids())
+def test_demo_solutions_complete_every_task_and_wrong_attempts_do_not(server, bundle_id):
+    for solution in demo_solutions(bundle_id):
+        idx = solution["task_idx"]
+        solved = new_session(server, bundle_id, idx)
+        for step in solution["steps"]:
+            outcome = call(server, solved, step["tool"], step["arguments"])
+            assert outcome["ok"], (idx, step, outcome)
+        verdict = server.client.post(f"/sessions/{solved}/verify", json={"final_answer": solution["final_answer"]}).json()
+        assert verdict["result"] == "complete", (idx, verdict)
+        facts = server.client.post(f"/sessions/{solved}/verify", json={"mode": "sql"}).json()
+        assert facts["result"] == "facts" and isinstance(facts["details"], dict), (idx, facts)
+
+        untouched = new_session(server, bundle_id, idx)
+        assert server.client.post(f"/sessions/{untouched}/verify", json={}).json()["result"] == "others", idx
+
+        if solution["wrong_steps"]:
+            wrong = new_session(server, bundle_id, idx)
+            for step in solution["wrong_steps"]:
+                call(server, wrong, step["tool"], step["arguments"])
+            verdict = server.client.post(f"/sessions/{wrong}/verify", json={"final_answer": solution["final_answer"]}).json()
+            assert verdict["result"] == "others", (idx, "wrong steps", verdict)
+        if solution.get("wrong_final_answer") is not None:
+            verdict = server.client.post(f"/sessions/{solved}/verify", json={"final_answer": solution["wrong_final_answer"]}).json()
+            assert verdict["result"] == "others", (idx, "wrong answer", verdict)
+        for session_id in (solved, untouched):
+            server.client.delete(f"/sessions/{session_id}")
+
+
+def playlist_names(server: RunningServer, session_id: str) -> set[str]:
+    return {p["name"] for p in call(server, session_id, "list_playlists", {})["result"]["playlists"]}
+
+
+def test_sessions_are_isolated_and_reset_restores_the_seed(server):
+    one, two = new_session(server, "content_platform_1"), new_session(server, "content_platform_1")
+    seed_names = playlist_names(server, one)
+    created = call(server, one, "create_playlist", {"name": "Only in one", "visibility": "private"})
+    assert created["ok"] and created["result"]["playlist"]["name"] == "Only in one"
+    assert "Only in one" in playlist_names(server, one)
+    assert playlist_names(server, two) == seed_names
+    reset = server.client.post(f"/sessions/{one}/reset")
+    assert reset.status_code == 200
+    assert playlist_names(server, one) == seed_names
+
+
+def test_database_download_is_the_sessions_current_state(server, tmp_path):
+    session_id = new_session(server, "content_platform_1")
+    call(server, session_id, "create_playlist", {"name": "Downloaded", "visibility": "public"})
+    response = server.client.get(f"/sessions/{session_id}/database")
+    assert response.headers["content-type"] == "application/vnd.sqlite3"
+    path = tmp_path / "s.db"
+    path.write_bytes(response.content)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT visibility FROM playlists WHERE name = 'Downloaded'").fetchone() == ("public",)
+
+
+def test_host_errors_are_clear(server):
+    client = server.client
+    unknown_bundle = client.post("/sessions", json={"bundle_id": "atlantis_1"})
+    assert unknown_bundle.status_code == 404
+    assert unknown_bundle.json()["error"]["type"] == "unknown_bundle"
+    assert "serves: bookstore_1, task_tracker_1, clinic_booking_1, content_platform_1" in unknown_bundle.json()["error"]["message"]
+    assert client.post("/sessions", json={}).json()["error"]["type"] == "bundle_required"
+    bad_task = client.post("/sessions", json={"bundle_id": "bookstore_1", "task_idx": 10}).json()["error"]
+    assert bad_task == {"type": "unknown_task", "message": "bookstore_1 has tasks 0-9; got task_idx=10"}
+    for method, path in (("post", "/sessions/nope/call"), ("post", "/sessions/nope/reset"), ("get", "/sessions/nope/tools"),
+                         ("delete", "/sessions/nope"), ("get", "/sessions/nope/database")):
+        response = getattr(client, method)(path, **({"json": {"tool": "x"}} if path.endswith("call") else {}))
+        assert response.status_code == 404 and response.json()["error"]["type"] == "unknown_session", path
+    session_id = new_session(server, "content_platform_1")
+    no_task = client.post(f"/sessions/{session_id}/verify", json={})
+    assert no_task.status_code == 400 and "created without a task" in no_task.json()["error"]["message"]
+    no_verifier = client.post(f"/sessions/{session_id}/verify", json={"task_idx": 0})
+    assert no_verifier.json()["error"] == {"type": "no_verifier", "message": "content_platform_1 task 0 has no code-mode verifier"}
+
+
+def test_tool_errors_come_back_as_observations(server):
+    session_id = new_session(server, "content_platform_1")
+    unknown = call(server, session_id, "teleport", {})
+    assert not unknown["ok"] and unknown["error"]["type"] == "unknown_tool"
+    bad = call(server, session_id, "get_playlist_by_id", {"playlist_id": "seven"})
+    assert bad["error"]["type"] == "invalid_arguments"
+    assert bad["error"]["message"].startswith("invalid arguments for get_playlist_by_id: playlist_id: Input should be a valid integer")
+    extra = call(server, session_id, "list_playlists", {"colour": "red"})
+    assert extra["error"]["message"].startswith("unknown argument(s) colour for tool list_playlists; expected: ")
+    # and the session still works afterwards
+    assert call(server, session_id, "list_playlists", {})["ok"]
+
+
+async def _mcp_roundtrip(url: str) -> None:
+    async with Client(f"{url}/mcp/content_platform_1") as first, Client(f"{url}/mcp/content_platform_1") as second:
+        tools = await first.list_tools()
+        assert len(tools.tools) == 34
+        schema = next(t for t in tools.tools if t.name == "create_playlist").input_schema
+        assert schema["required"] == ["name", "visibility"]
+        created = await first.call_tool("create_playlist", {"name": "Via MCP", "visibility": "public"})
+        assert not created.is_error and created.structured_content["playlist"]["name"] == "Via MCP"
+        mine = await first.call_tool("list_playlists", {})
+        theirs = await second.call_tool("list_playlists", {})
+        assert "Via MCP" in mine.content[0].text and "Via MCP" not in theirs.content[0].text
+        failed = await first.call_tool("get_playlist_by_id", {"playlist_id": "x"})
+        assert failed.is_error and json.loads(failed.content[0].text)["error"]["type"] == "invalid_arguments"
+
+
+def test_mcp_clients_get_isolated_environments(server):
+    before = server.client.get("/health").json()["sessions"]
+    asyncio.run(_mcp_roundtrip(server.url))
+    assert server.client.get("/health").json()["sessions"] == before  # closing the MCP session frees its environment
+
+
+def test_a_rest_session_is_reachable_over_mcp(server):
+    session_id = new_session(server, "bookstore_1")
+    mcp_url = server.client.get(f"/sessions/{session_id}").json()
+    assert mcp_url["session_id"] == session_id
+
+    async def over_mcp() -> int:
+        async with Client(f"{server.url}/sessions/{session_id}/mcp") as client:
+            return len((await client.list_tools()).tools)
+
+    assert asyncio.run(over_mcp()) == len(server.client.get(f"/sessions/{session_id}/tools").json()["tools"])
+
+    async def unknown() -> None:
+        async with Client(f"{server.url}/sessions/nope/mcp") as client:
+            await client.list_tools()
+
+    with pytest.raises((MCPError, Exception)):
+        asyncio.run(unknown())
+
+
+def test_single_bundle_server_answers_on_plain_mcp_and_needs_no_bundle_id():
+    for running in run_server(["task_tracker_1"]):
+        created = running.client.post("/sessions", json={})
+        assert created.status_code == 201 and created.json()["bundle_id"] == "task_tracker_1"
+
+        async def tools() -> int:
+            async with Client(f"{running.url}/mcp") as client:
+                return len((await client.list_tools()).tools)
+
+        assert asyncio.run(tools()) >= 12
+
+
+def start_failure(args: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "env_server.cli", *args, "--port", "1"], capture_output=True, text=True, timeout=60)
+
+
+def test_broken_bundles_are_refused_at_start_with_the_reason(tmp_path):
+    bundle = load_demo_bundle("bookstore_1")
+    broken_code = bundle.model_copy(update={"bundle_id": "broken_code_1", "env_code": bundle.env_code + "\nundefined_name.attribute\n"})
+    write_bundle(broken_code, tmp_path)
+    seed = [s.model_copy(deep=True) for s in bundle.seed]
+    seed[0].insert_statements.append(seed[0].insert_statements[0])  # a duplicate primary key
+    write_bundle(bundle.model_copy(update={"bundle_id": "broken_seed_1", "seed": seed}), tmp_path)
+
+    code = start_failure(["broken_code_1", "--bundles", str(tmp_path)])
+    assert code.returncode == 2
+    line = broken_code.env_code.count("\n")
+    assert f"bundle 'broken_code_1': environment code failed to load (env_code line {line}: 'undefined_name.attribute'): NameError" in code.stderr
+
+    seed_failure = start_failure(["broken_seed_1", "--bundles", str(tmp_path)])
+    assert seed_failure.returncode == 2
+    assert f"seed[0].insert_statements[{len(seed[0].insert_statements) - 1}] (table '{seed[0].table_name}'): UNIQUE constraint failed" in seed_failure.stderr
+    assert "Traceback" not in code.stderr + seed_failure.stderr
+
+    unknown = start_failure(["atlantis_1"])
+    assert unknown.returncode == 2 and "unknown bundle(s) atlantis_1; available: bookstore_1" in unknown.stderr
