@@ -27,9 +27,10 @@ import psutil
 from mcp.client.client import Client
 
 from awm_release.bundle import Bundle
-from awm_release.database import build_database
+from awm_release.database import build_database, build_template_image, open_image
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
 from env_server.process import ServerProcess, free_port
+from env_server.runtime import load_environment
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -47,14 +48,32 @@ def timed(fn, n: int) -> list[float]:
     return out
 
 
-def cheap_read_tool(bundle: Bundle) -> str:
-    """A GET tool without required parameters: the call measures the serving path, not the query."""
-    for group in bundle.api_spec["api_groups"]:
-        for endpoint in group["endpoints"]:
-            required = [p for p in endpoint.get("request_params", {}).values() if p.get("required")]
-            if endpoint["method"] == "GET" and not required:
-                return endpoint["operation_id"]
-    raise LookupError(f"{bundle.bundle_id} has no GET tool without required parameters")
+def read_tools(bundle: Bundle) -> list[tuple[str, str]]:
+    """(operation_id, path) of every GET tool without required parameters: a realistic mix of read calls."""
+    tools = [
+        (e["operation_id"], e["path"])
+        for g in bundle.api_spec["api_groups"] for e in g["endpoints"]
+        if e["method"] == "GET" and not any(p.get("required") for p in e.get("request_params", {}).values())
+    ]
+    if not tools:
+        raise LookupError(f"{bundle.bundle_id} has no GET tool without required parameters")
+    return tools
+
+
+def in_process_ms(bundle: Bundle, tools: list[str], n: int) -> float:
+    """The same calls without HTTP: what the environment's own handlers cost."""
+    environment = load_environment(bundle)
+    conn = open_image(build_template_image(bundle)[0])
+
+    async def run() -> list[float]:
+        out = []
+        for i in range(n):
+            start = time.perf_counter()
+            await environment.call(conn, tools[i % len(tools)], {})
+            out.append(time.perf_counter() - start)
+        return out
+
+    return median_ms(asyncio.run(run()))
 
 
 def bench_awm_serve(client: httpx.Client, url: str, bundle: Bundle, n: int) -> dict[str, float]:
@@ -62,41 +81,41 @@ def bench_awm_serve(client: httpx.Client, url: str, bundle: Bundle, n: int) -> d
     create = timed(lambda: client.post("/sessions", json={"bundle_id": bundle_id}).raise_for_status(), n)
     session_id = client.post("/sessions", json={"bundle_id": bundle_id}).json()["session_id"]
     reset = timed(lambda: client.post(f"/sessions/{session_id}/reset").raise_for_status(), n)
-    tool = cheap_read_tool(bundle)
-    payload = {"tool": tool, "arguments": {}}
+    tools = [name for name, _ in read_tools(bundle)]
+    cycle = iter(range(10**9))
 
     def rest_call() -> None:
-        body = client.post(f"/sessions/{session_id}/call", json=payload).json()
+        tool = tools[next(cycle) % len(tools)]
+        body = client.post(f"/sessions/{session_id}/call", json={"tool": tool, "arguments": {}}).json()
         assert body["ok"], body
 
     call = timed(rest_call, n)
 
     async def mcp_calls() -> list[float]:
         async with Client(f"{url}/mcp/{bundle_id}") as mcp:
-            await mcp.call_tool(tool, {})
+            await mcp.call_tool(tools[0], {})
             out = []
-            for _ in range(n):
+            for i in range(n):
                 start = time.perf_counter()
-                result = await mcp.call_tool(tool, {})
+                result = await mcp.call_tool(tools[i % len(tools)], {})
                 out.append(time.perf_counter() - start)
                 assert not result.is_error
             return out
 
     mcp = asyncio.run(mcp_calls())
     return {
-        "tool": tool,
+        "tools": tools,
         "create_ms": median_ms(create),
         "reset_ms": median_ms(reset),
         "rest_call_ms": median_ms(call),
         "mcp_call_ms": median_ms(mcp),
+        "in_process_call_ms": in_process_ms(bundle, tools, n),
     }
 
 
 def bench_baseline(bundle: Bundle, repeats: int) -> dict[str, float]:
     """What OpenEnv-style servers do per session: DB from DDL + INSERTs, spawn uvicorn, poll until it answers."""
-    tool_path = next(
-        e["path"] for g in bundle.api_spec["api_groups"] for e in g["endpoints"] if e["operation_id"] == cheap_read_tool(bundle)
-    )
+    tool_path = read_tools(bundle)[0][1]
     starts, rss = [], []
     with tempfile.TemporaryDirectory(prefix="awm-baseline-") as tmp:
         module = Path(tmp, f"env_{bundle.bundle_id}.py")
@@ -155,11 +174,15 @@ def main() -> None:
     with ServerProcess([bundles[0].bundle_id], startup_timeout_s=120) as server:
         memory = bench_memory(httpx.Client(base_url=server.url, timeout=60), server.pid, bundles[0].bundle_id, 256)
 
-    print(f"{'bundle':<20}{'create':>9}{'reset':>9}{'REST call':>11}{'MCP call':>10}{'baseline start':>16}{'ratio':>9}")
+    print("medians; calls cycle through each bundle's GET tools without required arguments; "
+          "'handler' is the same calls in-process, without HTTP")
+    print(f"{'bundle':<18}{'create':>9}{'reset':>9}{'REST call':>11}{'MCP call':>10}{'handler':>9}"
+          f"{'baseline start':>16}{'create ratio':>14}")
     for bundle_id, row in rows.items():
         row["start_ratio"] = row["baseline"]["start_ms"] / row["create_ms"]
-        print(f"{bundle_id:<20}{row['create_ms']:>7.2f}ms{row['reset_ms']:>7.2f}ms{row['rest_call_ms']:>9.2f}ms"
-              f"{row['mcp_call_ms']:>8.2f}ms{row['baseline']['start_ms']:>14.0f}ms{row['start_ratio']:>8.0f}x")
+        print(f"{bundle_id:<18}{row['create_ms']:>7.2f}ms{row['reset_ms']:>7.2f}ms{row['rest_call_ms']:>9.2f}ms"
+              f"{row['mcp_call_ms']:>8.2f}ms{row['in_process_call_ms']:>7.2f}ms"
+              f"{row['baseline']['start_ms']:>14.0f}ms{row['start_ratio']:>13.0f}x")
     print(f"{memory['sessions']} sessions of {bundles[0].bundle_id}: server RSS {memory['rss_mb']:.0f} MB "
           f"({memory['per_session_kb']:.0f} KB per session; baseline: {rows[bundles[0].bundle_id]['baseline']['rss_mb']:.0f} MB per session process)")
     print("targets: create/reset median < 5 ms and >= 200x the baseline; REST call < 5 ms; MCP call < 15 ms; 256 sessions < 500 MB")

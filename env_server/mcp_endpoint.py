@@ -18,7 +18,7 @@ import mcp_types as types
 from mcp.shared.exceptions import MCPError
 from mcp.server import Server, ServerRequestContext
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp_types import INVALID_PARAMS
+from mcp_types import INVALID_PARAMS, METHOD_NOT_FOUND
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -29,6 +29,10 @@ from env_server.sessions import EnvSession, SessionManager
 
 MCP_SESSION_HEADER = "mcp-session-id"
 MCP_VERSION_HEADER = "mcp-protocol-version"
+STATELESS_REFUSAL = (
+    "per-bundle endpoints keep environment state per MCP session: connect with the initialize handshake "
+    "(mode='legacy'), or create a session over REST and use /sessions/{id}/mcp"
+)
 
 
 class McpEndpoint:
@@ -51,15 +55,15 @@ class McpEndpoint:
 
     async def handle_bundle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """`/mcp/{bundle_id}` and `/mcp`: one environment per MCP session."""
-        request = Request(scope)
+        request = Request(scope, receive)
         version = request.headers.get(MCP_VERSION_HEADER)
         if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
-            await _refuse_stateless(request, scope, receive, send)
+            await _jsonrpc_error(request, send, 400, METHOD_NOT_FOUND, STATELESS_REFUSAL)
             return
         try:
             self.manager.registry.resolve_id(scope.get("path_params", {}).get("bundle_id"))
         except HostError as exc:
-            await JSONResponse(exc.to_json(), status_code=exc.status)(scope, receive, send)
+            await _jsonrpc_error(request, send, exc.status, INVALID_PARAMS, exc.message)
             return
         if request.method == "DELETE":
             self._release(request.headers.get(MCP_SESSION_HEADER))
@@ -70,7 +74,7 @@ class McpEndpoint:
         try:
             self.manager.get(scope["path_params"]["session_id"])
         except HostError as exc:
-            await JSONResponse(exc.to_json(), status_code=exc.status)(scope, receive, send)
+            await _jsonrpc_error(Request(scope, receive), send, exc.status, INVALID_PARAMS, exc.message)
             return
         await self.sdk.handle_request(scope, receive, send)
 
@@ -91,9 +95,10 @@ class McpEndpoint:
             return types.CallToolResult(
                 content=[types.TextContent(type="text", text=json.dumps({"error": exc.to_json()}))], is_error=True
             )
-        structured = result if isinstance(result, dict) else {"result": result}
+        value = json.loads(result)
+        structured = value if isinstance(value, dict) else {"result": value}
         return types.CallToolResult(
-            content=[types.TextContent(type="text", text=json.dumps(result))], structured_content=structured
+            content=[types.TextContent(type="text", text=result.decode("utf-8"))], structured_content=structured
         )
 
     def _session_for(self, ctx: ServerRequestContext[Any]) -> EnvSession:
@@ -128,20 +133,17 @@ class McpEndpoint:
                 del self._by_mcp_session[mcp_session]
 
 
-async def _refuse_stateless(request: Request, scope: Scope, receive: Receive, send: Send) -> None:
-    """Answer a stateless-era request with a JSON-RPC error, which `auto` clients take as 'use the handshake'."""
-    try:
-        message = json.loads(await request.body())
-        request_id = message.get("id") if isinstance(message, dict) else None
-    except ValueError:
-        request_id = None
-    error = {
-        "jsonrpc": "2.0",
-        "id": request_id,
-        "error": {
-            "code": -32601,
-            "message": "per-bundle endpoints keep environment state per MCP session: connect with the initialize "
-                       "handshake (mode='legacy'), or create a session over REST and use /sessions/{id}/mcp",
-        },
-    }
-    await JSONResponse(error, status_code=400)(scope, receive, send)
+async def _jsonrpc_error(request: Request, send: Send, status: int, code: int, message: str) -> None:
+    """Refuse an MCP request with a JSON-RPC error body, so MCP clients show our message, not just the status.
+
+    A JSON-RPC error to the stateless-era probe is also how `auto` clients learn to use the handshake.
+    """
+    request_id = None
+    if request.method == "POST":
+        try:
+            payload = json.loads(await request.body())
+            request_id = payload.get("id") if isinstance(payload, dict) else None
+        except ValueError:
+            pass
+    body = {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+    await JSONResponse(body, status_code=status)(request.scope, request.receive, send)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,6 +21,12 @@ class CreateSession(BaseModel):
 class CallTool(BaseModel):
     tool: str = Field(..., description="Tool name (the route's operation_id).")
     arguments: dict[str, Any] = Field(default_factory=dict, description="Flat arguments: path, query and body fields merged.")
+
+
+class CallResult(BaseModel):
+    ok: bool
+    result: Any = Field(None, description="The tool's JSON response (when ok).")
+    error: dict[str, Any] | None = Field(None, description="{type, message, status?, detail?} (when not ok).")
 
 
 class Verify(BaseModel):
@@ -66,13 +73,16 @@ def build_router(manager: SessionManager) -> APIRouter:
         session = manager.get(session_id)
         return {"tools": [tool.public() for tool in session.hydrated.environment.tools.values()]}
 
-    @router.post("/sessions/{session_id}/call", summary="Call a tool; tool failures come back as ok=false, not HTTP errors")
-    async def call_tool(session_id: str, body: CallTool) -> dict[str, Any]:
+    @router.post("/sessions/{session_id}/call", summary="Call a tool; tool failures come back as ok=false, not HTTP errors",
+                 response_model=CallResult)
+    async def call_tool(session_id: str, body: CallTool) -> Response:
         session = manager.get(session_id)
         try:
-            return {"ok": True, "result": await manager.call(session, body.tool, body.arguments)}
+            result = await manager.call(session, body.tool, body.arguments)
         except ToolCallError as exc:
-            return {"ok": False, "error": exc.to_json()}
+            return Response(json.dumps({"ok": False, "error": exc.to_json()}), media_type="application/json")
+        # The environment's JSON goes out as it came: no decode and re-encode of large results.
+        return Response(b'{"ok": true, "result": ' + result + b"}", media_type="application/json")
 
     @router.post("/sessions/{session_id}/reset", summary="Restore the seed state (microseconds)")
     async def reset(session_id: str) -> dict[str, Any]:

@@ -79,8 +79,11 @@ class Environment:
     tools: dict[str, Tool]
     filename: str
 
-    async def call(self, conn: sqlite3.Connection, tool_name: str, arguments: dict[str, Any] | None) -> Any:
-        """Call one tool against `conn`; returns the JSON body or raises ToolCallError."""
+    async def call(self, conn: sqlite3.Connection, tool_name: str, arguments: dict[str, Any] | None) -> bytes:
+        """Call one tool against `conn`; returns the response as JSON bytes, or raises ToolCallError.
+
+        Bytes, not objects: REST passes them through untouched, so large results are never re-encoded.
+        """
         tool = self.tools.get(tool_name)
         if tool is None:
             raise ToolCallError(
@@ -89,20 +92,23 @@ class Environment:
         path, query, body = tool.build_request(arguments or {})
         token = current_connection.set(conn)
         try:
-            status, payload = await self._asgi_request(tool.method, path, query, body)
+            status, is_json, raw = await self._asgi_request(tool.method, path, query, body)
         except Exception as exc:  # raised inside the environment's own code
             raise ToolCallError("environment_error", self._describe_crash(exc), status=500) from None
         finally:
             current_connection.reset(token)
+        body_json = _as_json_bytes(raw, is_json)
         if status < 400:
-            return payload
+            return body_json
+        payload = json.loads(body_json)
         if status == 422:
             raise ToolCallError("invalid_arguments", _validation_message(tool.name, payload), status=422, detail=payload)
         detail = payload.get("detail", payload) if isinstance(payload, dict) else payload
         kind = "tool_error" if status < 500 else "environment_error"
         raise ToolCallError(kind, f"{tool.name} answered HTTP {status}: {_text(detail)}", status=status, detail=detail)
 
-    async def _asgi_request(self, method: str, path: str, query: bytes, body: bytes | None) -> tuple[int, Any]:
+    async def _asgi_request(self, method: str, path: str, query: bytes, body: bytes | None) -> tuple[int, bool, bytes]:
+        """One request straight into the app: (status, is the body JSON, body)."""
         headers = [(b"host", b"awm-env"), (b"accept", b"application/json")]
         if body is not None:
             headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
@@ -130,21 +136,19 @@ class Environment:
             return {"type": "http.request", "body": body or b"", "more_body": False}
 
         status = 500
+        is_json = False
         chunks: list[bytes] = []
 
         async def send(message: dict[str, Any]) -> None:
-            nonlocal status
+            nonlocal status, is_json
             if message["type"] == "http.response.start":
                 status = message["status"]
+                is_json = any(k == b"content-type" and b"json" in v for k, v in message.get("headers", []))
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, send)
-        raw = b"".join(chunks)
-        try:
-            return status, json.loads(raw) if raw else None
-        except ValueError:
-            return status, raw.decode("utf-8", "replace")
+        return status, is_json, b"".join(chunks)
 
     def _describe_crash(self, exc: BaseException) -> str:
         """`ZeroDivisionError: division by zero (env_code line 120: 'x = 1 / 0')` - enough to fix the bundle."""
@@ -154,6 +158,13 @@ class Environment:
                 where = f" (env_code line {frame.lineno}: {(frame.line or '').strip()!r})"
                 break
         return f"{type(exc).__name__}: {exc}{where}"
+
+
+def _as_json_bytes(raw: bytes, is_json: bool) -> bytes:
+    """The body as JSON: empty becomes null, and a non-JSON body (plain text, HTML) becomes a JSON string."""
+    if not raw:
+        return b"null"
+    return raw if is_json else json.dumps(raw.decode("utf-8", "replace")).encode()
 
 
 def _validation_message(tool_name: str, payload: Any) -> str:

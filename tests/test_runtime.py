@@ -1,6 +1,7 @@
 """Loading generated environment code, deriving tools, and turning its failures into precise errors."""
 
 import asyncio
+import json
 
 import pytest
 
@@ -74,7 +75,8 @@ def notes_bundle(code: str = ENV_TEMPLATE, seed: list[str] | None = None) -> Bun
 
 
 def run(coro):
-    return asyncio.run(coro)
+    result = asyncio.run(coro)
+    return json.loads(result) if isinstance(result, bytes) else result
 
 
 def test_tools_merge_path_query_and_body_arguments():

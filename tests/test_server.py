@@ -14,6 +14,7 @@ from mcp.shared.exceptions import MCPError
 
 from awm_release.bundle_io import write_bundle
 from awm_release.demo import demo_bundle_ids, demo_solutions, load_demo_bundle
+from env_server.cli import select_bundles
 from tests.conftest import RunningServer, run_server
 
 
@@ -158,23 +159,50 @@ def test_mcp_clients_get_isolated_environments(server):
     assert server.client.get("/health").json()["sessions"] == before  # closing the MCP session frees its environment
 
 
-def test_a_rest_session_is_reachable_over_mcp(server):
-    session_id = new_session(server, "bookstore_1")
-    mcp_url = server.client.get(f"/sessions/{session_id}").json()
-    assert mcp_url["session_id"] == session_id
+def innermost(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    return exc
 
-    async def over_mcp() -> int:
-        async with Client(f"{server.url}/sessions/{session_id}/mcp") as client:
-            return len((await client.list_tools()).tools)
 
-    assert asyncio.run(over_mcp()) == len(server.client.get(f"/sessions/{session_id}/tools").json()["tools"])
-
-    async def unknown() -> None:
-        async with Client(f"{server.url}/sessions/nope/mcp") as client:
+def mcp_failure(url: str) -> BaseException:
+    async def attempt() -> None:
+        async with Client(url) as client:
             await client.list_tools()
 
-    with pytest.raises((MCPError, Exception)):
-        asyncio.run(unknown())
+    try:
+        asyncio.run(attempt())
+    except BaseException as exc:  # the SDK wraps errors in task-group exception groups
+        return innermost(exc)
+    raise AssertionError(f"{url} answered, but it should have refused")
+
+
+def test_a_rest_session_is_reachable_over_mcp_in_either_protocol_era(server):
+    session_id = new_session(server, "bookstore_1")
+    call(server, session_id, "add_wishlist_item", {"book_id": 1})
+    rest_tools = server.client.get(f"/sessions/{session_id}/tools").json()["tools"]
+
+    async def over_mcp(mode: str) -> tuple[int, str]:
+        async with Client(f"{server.url}/sessions/{session_id}/mcp", mode=mode) as client:
+            tools = await client.list_tools()
+            wishlist = await client.call_tool("get_wishlist", {})
+            return len(tools.tools), wishlist.content[0].text
+
+    for mode in ("legacy", "auto"):
+        count, wishlist = asyncio.run(over_mcp(mode))
+        assert count == len(rest_tools)
+        assert json.loads(wishlist) == call(server, session_id, "get_wishlist", {})["result"]
+        assert [item["book_id"] for item in json.loads(wishlist)["items"]].count(1) == 1
+
+
+def test_mcp_refusals_carry_the_reason(server):
+    unknown_session = mcp_failure(f"{server.url}/sessions/nope/mcp")
+    assert isinstance(unknown_session, MCPError)
+    assert unknown_session.message == "unknown session 'nope': it was closed, expired, or never created"
+    unknown_bundle = mcp_failure(f"{server.url}/mcp/atlantis_1")
+    assert isinstance(unknown_bundle, MCPError) and unknown_bundle.message.startswith("unknown bundle 'atlantis_1'")
+    several = mcp_failure(f"{server.url}/mcp")
+    assert isinstance(several, MCPError) and several.message.startswith("this server serves several bundles")
 
 
 def test_single_bundle_server_answers_on_plain_mcp_and_needs_no_bundle_id():
@@ -187,6 +215,10 @@ def test_single_bundle_server_answers_on_plain_mcp_and_needs_no_bundle_id():
                 return len((await client.list_tools()).tools)
 
         assert asyncio.run(tools()) >= 12
+
+
+def test_no_arguments_serves_the_default_demo_bundle():
+    assert list(select_bundles([], [])) == ["bookstore_1"]
 
 
 def start_failure(args: list[str]) -> subprocess.CompletedProcess:

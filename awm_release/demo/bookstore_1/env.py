@@ -666,11 +666,20 @@ async def search_books(
         if genre:
             q = q.filter(func.lower(Genre.name) == genre.strip().lower())
         rows = q.all()
-        ratings = rating_summary(session, [b.id for b, _, _ in rows])
+        book_ids = [b.id for b, _, _ in rows]
+        ratings = rating_summary(session, book_ids)
+        editions_by_book: Dict[int, List[BookEdition]] = {book_id: [] for book_id in book_ids}
+        for edition in (
+            session.query(BookEdition)
+            .filter(BookEdition.book_id.in_(book_ids))
+            .order_by(BookEdition.price.asc(), BookEdition.id.asc())
+            .all()
+        ):
+            editions_by_book[edition.book_id].append(edition)
         edition_filter = book_format is not None or bool(in_stock) or max_price is not None
         results: List[BookSummaryModel] = []
         for book, author, genre_row in rows:
-            editions = session.query(BookEdition).filter(BookEdition.book_id == book.id).order_by(BookEdition.price.asc()).all()
+            editions = editions_by_book[book.id]
             if book_format is not None:
                 editions = [e for e in editions if e.format == book_format.lower()]
             if in_stock:
