@@ -66,32 +66,30 @@ def execute_statement(conn: sqlite3.Connection, sql: str) -> None:
         conn.executescript(sql)
 
 
+def _statements(bundle: Bundle):
+    """(kind, location, table, sql) in execution order: all tables, then all indexes, then the seed."""
+    for i, table in enumerate(bundle.tables):
+        yield "tables", f"tables[{i}].ddl", table.name, table.ddl
+    for i, table in enumerate(bundle.tables):
+        for j, sql in enumerate(table.indexes):
+            yield "indexes", f"tables[{i}].indexes[{j}]", table.name, sql
+    for i, seed in enumerate(bundle.seed):
+        for j, sql in enumerate(seed.insert_statements):
+            yield "rows", f"seed[{i}].insert_statements[{j}]", seed.table_name, sql
+
+
 def build_database(bundle: Bundle, conn: sqlite3.Connection) -> HydrationReport:
     """Create tables, indexes and seed rows in `conn`, recording every failure instead of stopping."""
     report = HydrationReport()
-    for i, table in enumerate(bundle.tables):
+    done = {"tables": 0, "indexes": 0, "rows": 0}
+    for kind, location, table, sql in _statements(bundle):
         try:
-            execute_statement(conn, table.ddl)
-            report.tables_created += 1
+            execute_statement(conn, sql)
+            done[kind] += 1
         except sqlite3.Error as exc:
-            report.failures.append(StatementFailure(f"tables[{i}].ddl", table.name, table.ddl, str(exc)))
-    for i, table in enumerate(bundle.tables):
-        for j, index_sql in enumerate(table.indexes):
-            try:
-                execute_statement(conn, index_sql)
-                report.indexes_created += 1
-            except sqlite3.Error as exc:
-                report.failures.append(StatementFailure(f"tables[{i}].indexes[{j}]", table.name, index_sql, str(exc)))
-    for i, seed in enumerate(bundle.seed):
-        for j, insert_sql in enumerate(seed.insert_statements):
-            try:
-                execute_statement(conn, insert_sql)
-                report.rows_inserted += 1
-            except sqlite3.Error as exc:
-                report.failures.append(
-                    StatementFailure(f"seed[{i}].insert_statements[{j}]", seed.table_name, insert_sql, str(exc))
-                )
+            report.failures.append(StatementFailure(location, table, sql, str(exc)))
     conn.commit()
+    report.tables_created, report.indexes_created, report.rows_inserted = done["tables"], done["indexes"], done["rows"]
     return report
 
 
