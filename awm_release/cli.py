@@ -22,6 +22,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="
                   help="Agent World Model release tooling: bundles, AWM-1K files, validation.")
 bundle_app = typer.Typer(no_args_is_help=True, help="Check and maintain bundle files.")
 app.add_typer(bundle_app, name="bundle")
+# Command groups of other modules register below, one import and one add_typer line each.
 
 
 def _fail(message: str) -> typer.Exit:
