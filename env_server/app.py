@@ -1,4 +1,4 @@
-"""The host application: REST under `/`, MCP under `/mcp` and `/sessions/{id}/mcp`, one process."""
+"""The host application: REST under `/`, MCP under `/mcp` and `/sessions/{id}/mcp`, over one session backend."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import awm_release
 from env_server.errors import HostError
 from env_server.mcp_endpoint import McpEndpoint
 from env_server.rest import build_router
-from env_server.sessions import SessionManager
+from env_server.worker_pool import SessionBackend
 
 log = logging.getLogger("awm.serve")
 SWEEP_INTERVAL_S = 30.0
@@ -31,19 +31,17 @@ class _AsgiEndpoint:
         await self.handler(scope, receive, send)
 
 
-def create_app(manager: SessionManager) -> FastAPI:
-    mcp = McpEndpoint(manager)
+def create_app(backend: SessionBackend, *, idle_timeout_s: float) -> FastAPI:
+    mcp = McpEndpoint(backend, idle_timeout_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with mcp.sdk.run():
-            sweeper = asyncio.create_task(_sweep(manager, mcp))
+            sweeper = asyncio.create_task(_sweep(backend, mcp))
             try:
                 yield
             finally:
                 sweeper.cancel()
-                for session_id in list(manager.sessions):
-                    manager.close(session_id)
 
     app = FastAPI(
         title="awm-serve",
@@ -51,8 +49,7 @@ def create_app(manager: SessionManager) -> FastAPI:
         description="Agent World Model environments: isolated per-session SQLite state behind REST and MCP.",
         lifespan=lifespan,
     )
-    app.state.manager = manager
-    app.include_router(build_router(manager))
+    app.include_router(build_router(backend))
 
     @app.exception_handler(HostError)
     async def host_error(_: Request, exc: HostError) -> JSONResponse:
@@ -66,11 +63,11 @@ def create_app(manager: SessionManager) -> FastAPI:
     return app
 
 
-async def _sweep(manager: SessionManager, mcp: McpEndpoint) -> None:
+async def _sweep(backend: SessionBackend, mcp: McpEndpoint) -> None:
     """Expire idle sessions so abandoned rollouts do not hold memory forever."""
     while True:
         await asyncio.sleep(SWEEP_INTERVAL_S)
-        expired = manager.expire_idle()
+        expired = await backend.expire_idle()
         if expired:
-            mcp.forget_expired()
+            mcp.forget(expired)
             log.info("expired %d idle session(s)", len(expired))

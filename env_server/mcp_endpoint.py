@@ -11,6 +11,7 @@ Endpoints:
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -25,7 +26,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from env_server.errors import HostError, ToolCallError
-from env_server.sessions import EnvSession, SessionManager
+from env_server.worker_pool import SessionBackend
 
 MCP_SESSION_HEADER = "mcp-session-id"
 MCP_VERSION_HEADER = "mcp-protocol-version"
@@ -38,18 +39,17 @@ STATELESS_REFUSAL = (
 class McpEndpoint:
     """Owns the SDK session manager and the mapping from MCP sessions to environment sessions."""
 
-    def __init__(self, manager: SessionManager):
-        self.manager = manager
+    def __init__(self, backend: SessionBackend, idle_timeout_s: float):
+        self.backend = backend
         self.server: Server[Any] = Server(
             "awm-serve",
             instructions="Tools of an Agent World Model environment; each MCP session has its own database.",
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
         )
-        self.sdk = StreamableHTTPSessionManager(
-            self.server, json_response=True, session_idle_timeout=manager.idle_timeout_s
-        )
+        self.sdk = StreamableHTTPSessionManager(self.server, json_response=True, session_idle_timeout=idle_timeout_s)
         self._by_mcp_session: dict[str, str] = {}  # Mcp-Session-Id -> environment session id
+        self._creating: dict[str, asyncio.Future] = {}  # Mcp-Session-Id -> environment session being created
 
     # ------------------------------------------------------------------ ASGI entry points
 
@@ -61,18 +61,18 @@ class McpEndpoint:
             await _jsonrpc_error(request, send, 400, METHOD_NOT_FOUND, STATELESS_REFUSAL)
             return
         try:
-            self.manager.registry.resolve_id(scope.get("path_params", {}).get("bundle_id"))
+            self.backend.registry.resolve_id(scope.get("path_params", {}).get("bundle_id"))
         except HostError as exc:
             await _jsonrpc_error(request, send, exc.status, INVALID_PARAMS, exc.message)
             return
         if request.method == "DELETE":
-            self._release(request.headers.get(MCP_SESSION_HEADER))
+            await self._release(request.headers.get(MCP_SESSION_HEADER))
         await self.sdk.handle_request(scope, receive, send)
 
     async def handle_session(self, scope: Scope, receive: Receive, send: Send) -> None:
         """`/sessions/{session_id}/mcp`: the environment is the REST session named in the URL."""
         try:
-            self.manager.get(scope["path_params"]["session_id"])
+            await self.backend.describe(scope["path_params"]["session_id"])
         except HostError as exc:
             await _jsonrpc_error(Request(scope, receive), send, exc.status, INVALID_PARAMS, exc.message)
             return
@@ -81,16 +81,16 @@ class McpEndpoint:
     # ------------------------------------------------------------------ MCP handlers
 
     async def _list_tools(self, ctx: ServerRequestContext[Any], params: Any) -> types.ListToolsResult:
-        session = self._session_for(ctx)
+        session_id = await self._session_for(ctx)
+        tools = await _as_mcp_error(self.backend.tools(session_id))
         return types.ListToolsResult(tools=[
-            types.Tool(name=t.name, description=t.description, input_schema=t.input_schema)
-            for t in session.hydrated.environment.tools.values()
+            types.Tool(name=t["name"], description=t["description"], input_schema=t["inputSchema"]) for t in tools
         ])
 
     async def _call_tool(self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
-        session = self._session_for(ctx)
+        session_id = await self._session_for(ctx)
         try:
-            result = await self.manager.call(session, params.name, dict(params.arguments or {}))
+            result = await _as_mcp_error(self.backend.call(session_id, params.name, dict(params.arguments or {})))
         except ToolCallError as exc:
             return types.CallToolResult(
                 content=[types.TextContent(type="text", text=json.dumps({"error": exc.to_json()}))], is_error=True
@@ -101,36 +101,50 @@ class McpEndpoint:
             content=[types.TextContent(type="text", text=result.decode("utf-8"))], structured_content=structured
         )
 
-    def _session_for(self, ctx: ServerRequestContext[Any]) -> EnvSession:
-        try:
-            return self._resolve_session(ctx.request)
-        except HostError as exc:  # reaches the MCP client as a JSON-RPC error with our message
-            raise MCPError(INVALID_PARAMS, exc.message, {"type": exc.code}) from None
-
-    def _resolve_session(self, request: Any) -> EnvSession:
+    async def _session_for(self, ctx: ServerRequestContext[Any]) -> str:
+        """The environment session id behind this MCP request, created on the MCP session's first use."""
+        request = ctx.request
         path_params = request.path_params if isinstance(request, Request) else {}
         if "session_id" in path_params:
-            return self.manager.get(path_params["session_id"])
+            return path_params["session_id"]
         mcp_session = request.headers.get(MCP_SESSION_HEADER) if isinstance(request, Request) else None
         if mcp_session is None:
-            raise HostError(400, "no_mcp_session", "this endpoint needs an MCP session (initialize handshake)")
-        env_session_id = self._by_mcp_session.get(mcp_session)
-        if env_session_id in self.manager.sessions:
-            return self.manager.get(env_session_id)
-        session = self.manager.create(path_params.get("bundle_id"), owner=f"mcp:{mcp_session}")
-        self._by_mcp_session[mcp_session] = session.session_id
-        return session
+            raise MCPError(INVALID_PARAMS, "this endpoint needs an MCP session (initialize handshake)")
+        if mcp_session in self._by_mcp_session:
+            return self._by_mcp_session[mcp_session]
+        pending = self._creating.get(mcp_session)
+        if pending is None:  # first request of this MCP session; concurrent ones wait for the same creation
+            pending = asyncio.ensure_future(self.backend.create(path_params.get("bundle_id"), owner=f"mcp:{mcp_session}"))
+            self._creating[mcp_session] = pending
+        try:
+            info = await _as_mcp_error(asyncio.shield(pending))
+        finally:
+            self._creating.pop(mcp_session, None)
+        self._by_mcp_session[mcp_session] = info["session_id"]
+        return info["session_id"]
 
-    def _release(self, mcp_session: str | None) -> None:
+    async def _release(self, mcp_session: str | None) -> None:
         env_session_id = self._by_mcp_session.pop(mcp_session, None) if mcp_session else None
-        if env_session_id in self.manager.sessions:
-            self.manager.close(env_session_id)
+        if env_session_id is not None:
+            try:
+                await self.backend.close(env_session_id)
+            except HostError:
+                pass  # already expired or lost: nothing to free
 
-    def forget_expired(self) -> None:
-        """Drop mappings whose environment session expired."""
+    def forget(self, session_ids: list[str]) -> None:
+        """Drop mappings to environment sessions that expired."""
+        gone = set(session_ids)
         for mcp_session, env_session_id in list(self._by_mcp_session.items()):
-            if env_session_id not in self.manager.sessions:
+            if env_session_id in gone:
                 del self._by_mcp_session[mcp_session]
+
+
+async def _as_mcp_error(awaitable):
+    """Host errors reach the MCP client as JSON-RPC errors carrying our message."""
+    try:
+        return await awaitable
+    except HostError as exc:
+        raise MCPError(INVALID_PARAMS, exc.message, {"type": exc.code}) from None
 
 
 async def _jsonrpc_error(request: Request, send: Send, status: int, code: int, message: str) -> None:

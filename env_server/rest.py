@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from awm_release.verification import MODES
 from env_server.errors import ToolCallError
-from env_server.sessions import SessionManager
+from env_server.worker_pool import SessionBackend
 
 
 class CreateSession(BaseModel):
     bundle_id: str | None = Field(None, description="Bundle to instantiate; may be omitted when the server serves one bundle.")
     task_idx: int | None = Field(None, ge=0, description="Task this session works on (used by /verify).")
+    record: bool = Field(True, description="Record every call (for the judge, trajectories and run folders).")
 
 
 class CallTool(BaseModel):
@@ -32,53 +34,58 @@ class CallResult(BaseModel):
 class Verify(BaseModel):
     task_idx: int | None = Field(None, ge=0, description="Defaults to the session's task.")
     final_answer: str | None = Field(None, description="The agent's final message, for tasks that ask a question.")
-    mode: str = Field("code", pattern="^(code|sql)$", description="code: complete/others verdict; sql: facts for a judge.")
+    mode: str = Field("code", pattern=f"^({'|'.join(MODES)})$",
+                      description="; ".join(f"{name}: {meaning}" for name, meaning in MODES.items()))
+    rewards: dict[str, float] | None = Field(None, description="Override rewards per outcome, e.g. {\"partially_completed\": 0.2}.")
 
 
-def build_router(manager: SessionManager) -> APIRouter:
+def build_router(backend: SessionBackend) -> APIRouter:
     router = APIRouter()
-    registry = manager.registry
+    registry = backend.registry
+
+    def summary(bundle_id: str) -> dict[str, Any]:
+        bundle = registry.bundles[bundle_id]
+        return {
+            "bundle_id": bundle_id,
+            "display_name": bundle.display_name,
+            "sha256": bundle.sha256,
+            "tasks": len(bundle.tasks),
+            "hydrated": bundle_id in backend.hydrated_bundle_ids(),
+            "missing": bundle.missing(),
+        }
 
     @router.get("/health", summary="Liveness and load")
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "sessions": len(manager.sessions), "bundles": list(registry.bundles)}
+        return {"status": "ok", "sessions": backend.session_count, "bundles": list(registry.bundles)}
 
     @router.get("/bundles", summary="Bundles this server serves")
     async def list_bundles() -> dict[str, Any]:
-        return {"bundles": [_bundle_summary(manager, bundle_id) for bundle_id in registry.bundles]}
+        return {"bundles": [summary(bundle_id) for bundle_id in registry.bundles]}
 
     @router.get("/bundles/{bundle_id}", summary="One bundle: tasks, tools, hydration report")
     async def get_bundle(bundle_id: str) -> dict[str, Any]:
-        bundle_id = registry.resolve_id(bundle_id)
-        hydrated = registry.hydrate(bundle_id)
-        return {
-            **_bundle_summary(manager, bundle_id),
-            "tasks": hydrated.bundle.tasks,
-            "tools": [tool.public() for tool in hydrated.environment.tools.values()],
-            "seed_failures": [str(f) for f in hydrated.report.failures],
-        }
+        info = await backend.bundle_info(bundle_id)
+        return {**summary(registry.resolve_id(bundle_id)), **info}
 
     @router.post("/sessions", status_code=201, summary="Create an isolated session (its own copy of the database)")
     async def create_session(body: CreateSession, request: Request) -> dict[str, Any]:
-        session = manager.create(body.bundle_id, body.task_idx)
+        info = await backend.create(body.bundle_id, body.task_idx, record=body.record)
         base = str(request.base_url).rstrip("/")
-        return {**session.describe(), "mcp_url": f"{base}/sessions/{session.session_id}/mcp"}
+        return {**info, "mcp_url": f"{base}/sessions/{info['session_id']}/mcp"}
 
     @router.get("/sessions/{session_id}", summary="Describe a session")
     async def get_session(session_id: str) -> dict[str, Any]:
-        return manager.get(session_id).describe()
+        return await backend.describe(session_id)
 
     @router.get("/sessions/{session_id}/tools", summary="The session's tools with JSON Schemas")
     async def list_tools(session_id: str) -> dict[str, Any]:
-        session = manager.get(session_id)
-        return {"tools": [tool.public() for tool in session.hydrated.environment.tools.values()]}
+        return {"tools": await backend.tools(session_id)}
 
     @router.post("/sessions/{session_id}/call", summary="Call a tool; tool failures come back as ok=false, not HTTP errors",
                  response_model=CallResult)
     async def call_tool(session_id: str, body: CallTool) -> Response:
-        session = manager.get(session_id)
         try:
-            result = await manager.call(session, body.tool, body.arguments)
+            result = await backend.call(session_id, body.tool, body.arguments)
         except ToolCallError as exc:
             return Response(json.dumps({"ok": False, "error": exc.to_json()}), media_type="application/json")
         # The environment's JSON goes out as it came: no decode and re-encode of large results.
@@ -86,41 +93,22 @@ def build_router(manager: SessionManager) -> APIRouter:
 
     @router.post("/sessions/{session_id}/reset", summary="Restore the seed state (microseconds)")
     async def reset(session_id: str) -> dict[str, Any]:
-        session = manager.get(session_id)
-        await manager.reset(session)
-        return session.describe()
+        return await backend.reset(session_id)
 
-    @router.post("/sessions/{session_id}/verify", summary="Run the task's verifier on initial vs current database")
+    @router.post("/sessions/{session_id}/verify", summary="Judge the task on initial vs current database, with its reward")
     async def verify(session_id: str, body: Verify | None = None) -> dict[str, Any]:
         body = body or Verify()
-        session = manager.get(session_id)
-        result = await manager.verify(session, body.task_idx, mode=body.mode, final_answer=body.final_answer)
-        return result.to_json()
+        return await backend.verify(session_id, body.task_idx, mode=body.mode, final_answer=body.final_answer,
+                                    rewards=body.rewards)
 
     @router.get("/sessions/{session_id}/database", summary="Download the session's current SQLite database")
     async def download_database(session_id: str) -> Response:
-        session = manager.get(session_id)
-        async with session.lock:
-            image = session.snapshot()
-        filename = f"{session.bundle.bundle_id}-{session_id}.db"
+        image = await backend.snapshot(session_id)
         return Response(image, media_type="application/vnd.sqlite3",
-                        headers={"content-disposition": f'attachment; filename="{filename}"'})
+                        headers={"content-disposition": f'attachment; filename="{session_id}.db"'})
 
-    @router.delete("/sessions/{session_id}", summary="Close a session and free its database")
-    async def close_session(session_id: str) -> dict[str, Any]:
-        manager.close(session_id)
-        return {"session_id": session_id, "closed": True}
+    @router.delete("/sessions/{session_id}", summary="Close a session (optionally saving its run folder first)")
+    async def close_session(session_id: str, save: bool = Query(False, description="Write trajectory and databases under --runs-dir.")) -> dict[str, Any]:
+        return await backend.close(session_id, save=save)
 
     return router
-
-
-def _bundle_summary(manager: SessionManager, bundle_id: str) -> dict[str, Any]:
-    bundle = manager.registry.bundles[bundle_id]
-    return {
-        "bundle_id": bundle_id,
-        "display_name": bundle.display_name,
-        "sha256": bundle.sha256,
-        "tasks": len(bundle.tasks),
-        "hydrated": manager.registry.is_hydrated(bundle_id),
-        "missing": bundle.missing(),
-    }

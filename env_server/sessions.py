@@ -1,185 +1,236 @@
-"""Bundles hydrated once per process, and sessions that each own a private in-memory copy of the database."""
+"""Sessions that each own a private in-memory copy of a bundle's database, in one process.
+
+`SessionManager` is the engine: it runs in every worker process (and in the server itself with
+`--workers 0`). Its async methods are the session API that REST and MCP speak; `WorkerPool` offers the
+same methods and forwards them to workers.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from awm_release.bundle import Bundle
-from awm_release.database import HydrationError, HydrationReport, build_template_image, open_image
-from awm_release.verification import Verification, VerifierUnavailable, verify
-from env_server.errors import EnvironmentLoadError, HostError
-from env_server.runtime import Environment, load_environment
+from awm_release.database import open_image
+from awm_release.judge import Judge
+from awm_release.runs import write_run_folder
+from awm_release.verification import VerifierUnavailable, verify
+from awm_release.verifier_pool import VerifierPool
+from env_server.config import ServeConfig
+from env_server.errors import HostError, ToolCallError
+from env_server.registry import BundleRegistry, HydratedBundle
 
 log = logging.getLogger("awm.serve")
 
 
-@dataclass
-class HydratedBundle:
-    """Everything a session needs, built once: the template image and the loaded environment code."""
-
-    bundle: Bundle
-    environment: Environment
-    image: bytes
-    report: HydrationReport
-    load_seconds: float
-
-
-class BundleRegistry:
-    """The bundles this server serves, hydrated on first use."""
-
-    def __init__(self, bundles: dict[str, Bundle], *, allow_seed_errors: bool = False):
-        self.bundles = bundles
-        self.allow_seed_errors = allow_seed_errors
-        self._hydrated: dict[str, HydratedBundle] = {}
-
-    @property
-    def default_bundle_id(self) -> str | None:
-        """The bundle a request may omit when the server serves exactly one."""
-        return next(iter(self.bundles)) if len(self.bundles) == 1 else None
-
-    def resolve_id(self, bundle_id: str | None) -> str:
-        if bundle_id is None:
-            if self.default_bundle_id is None:
-                raise HostError(400, "bundle_required", f"this server serves several bundles; name one of: {', '.join(self.bundles)}")
-            return self.default_bundle_id
-        if bundle_id not in self.bundles:
-            served = ", ".join(self.bundles) or "(none)"
-            raise HostError(404, "unknown_bundle", f"unknown bundle {bundle_id!r}; this server serves: {served}")
-        return bundle_id
-
-    def hydrate(self, bundle_id: str) -> HydratedBundle:
-        """Build (once) the template database and load the code; errors name the bundle and the statement or line."""
-        hydrated = self._hydrated.get(bundle_id)
-        if hydrated is None:
-            bundle = self.bundles[bundle_id]
-            started = time.perf_counter()
-            try:
-                image, report = build_template_image(bundle, allow_seed_errors=self.allow_seed_errors)
-                environment = load_environment(bundle)
-            except (HydrationError, EnvironmentLoadError) as exc:  # the bundle, not the request, is broken
-                raise HostError(500, "bundle_load_failed", str(exc)) from None
-            for failure in report.failures:
-                log.warning("bundle %s: seed statement skipped: %s", bundle_id, failure)
-            hydrated = HydratedBundle(bundle, environment, image, report, time.perf_counter() - started)
-            self._hydrated[bundle_id] = hydrated
-            log.info("hydrated %s in %.0f ms (%d tools, %d rows)", bundle_id, hydrated.load_seconds * 1000,
-                     len(environment.tools), report.rows_inserted)
-        return hydrated
-
-    def is_hydrated(self, bundle_id: str) -> bool:
-        return bundle_id in self._hydrated
+def new_session_id() -> str:
+    return secrets.token_hex(12)
 
 
 @dataclass
 class EnvSession:
-    """One isolated environment instance: its own database, reset in microseconds from the template."""
+    """One isolated environment instance: its own database (reset in microseconds) and its call record."""
 
     session_id: str
     hydrated: HydratedBundle
     task_idx: int | None
     owner: str  # "rest" or "mcp:<mcp-session-id>"
+    record: bool = True
     conn: Any = field(init=False)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     created_at: float = field(default_factory=time.time)
     last_used: float = field(default_factory=time.monotonic)
-    calls: int = 0
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    call_count: int = 0
+    verifications: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.conn = open_image(self.hydrated.image)
 
     @property
-    def bundle(self) -> Bundle:
-        return self.hydrated.bundle
+    def bundle_id(self) -> str:
+        return self.hydrated.bundle.bundle_id
 
     def describe(self) -> dict[str, Any]:
-        task = self.bundle.tasks[self.task_idx] if self.task_idx is not None else None
+        task = self.hydrated.bundle.tasks[self.task_idx] if self.task_idx is not None else None
         return {
             "session_id": self.session_id,
-            "bundle_id": self.bundle.bundle_id,
+            "bundle_id": self.bundle_id,
             "task_idx": self.task_idx,
             "task": task,
-            "calls": self.calls,
+            "calls": self.call_count,
             "created_at": self.created_at,
         }
 
+    def remember(self, tool: str, arguments: dict[str, Any] | None, result: bytes | None, error: ToolCallError | None,
+                 started: float, latency_ms: float) -> None:
+        self.call_count += 1
+        if self.record:
+            entry: dict[str, Any] = {"index": self.call_count - 1, "tool": tool, "arguments": arguments or {},
+                                     "ok": error is None, "started_at": started, "latency_ms": round(latency_ms, 3)}
+            if error is None:
+                entry["result_json"] = result  # kept as bytes; decoded only when a trajectory is read
+            else:
+                entry["error"] = error.to_json()
+            self.calls.append(entry)
+
+    def trajectory(self) -> dict[str, Any]:
+        calls = []
+        for entry in self.calls:
+            shown = {k: v for k, v in entry.items() if k != "result_json"}
+            if "result_json" in entry:
+                shown["result"] = json.loads(entry["result_json"])
+            calls.append(shown)
+        return {**self.describe(), "closed_at": time.time(), "calls": calls}
+
     def reset(self) -> None:
         self.conn.deserialize(self.hydrated.image)
-        self.calls = 0
-
-    def snapshot(self) -> bytes:
-        return self.conn.serialize()
+        self.calls.clear()
+        self.call_count = 0
 
     def close(self) -> None:
         self.conn.close()
 
 
 class SessionManager:
-    """Creates, finds, expires and closes sessions; every operation on one session is serialized."""
+    """Creates, finds, expires and closes sessions of this process; operations on one session are serialized."""
 
-    def __init__(self, registry: BundleRegistry, *, max_sessions: int = 10_000, idle_timeout_s: float = 1800.0,
-                 verifier_timeout_s: float = 30.0):
+    def __init__(self, registry: BundleRegistry, config: ServeConfig):
         self.registry = registry
-        self.max_sessions = max_sessions
-        self.idle_timeout_s = idle_timeout_s
-        self.verifier_timeout_s = verifier_timeout_s
+        self.config = config
         self.sessions: dict[str, EnvSession] = {}
+        self.pool = VerifierPool(size=config.verifier_pool_size)
+        self.judge = Judge(config.judge) if config.judge else None
 
-    def create(self, bundle_id: str | None, task_idx: int | None = None, *, owner: str = "rest") -> EnvSession:
+    # ------------------------------------------------------------------ the session API
+
+    async def create(self, bundle_id: str | None, task_idx: int | None = None, *, owner: str = "rest",
+                     record: bool = True, session_id: str | None = None) -> dict[str, Any]:
         bundle_id = self.registry.resolve_id(bundle_id)
-        if len(self.sessions) >= self.max_sessions:
-            raise HostError(503, "too_many_sessions", f"the server holds its limit of {self.max_sessions} sessions; close some first")
+        if len(self.sessions) >= self.config.max_sessions:
+            raise HostError(503, "too_many_sessions",
+                            f"the server holds its limit of {self.config.max_sessions} sessions; close some first")
         hydrated = self.registry.hydrate(bundle_id)
         tasks = hydrated.bundle.tasks
         if task_idx is not None and not 0 <= task_idx < len(tasks):
             raise HostError(400, "unknown_task", f"{bundle_id} has tasks 0-{len(tasks) - 1}; got task_idx={task_idx}")
-        session = EnvSession(secrets.token_hex(12), hydrated, task_idx, owner)
+        session = EnvSession(session_id or new_session_id(), hydrated, task_idx, owner, record)
         self.sessions[session.session_id] = session
-        return session
+        return session.describe()
 
-    def get(self, session_id: str) -> EnvSession:
+    async def preload(self, bundle_id: str) -> None:
+        """Hydrate a bundle now (fail fast at start-up, and no cold first session)."""
+        self.registry.hydrate(bundle_id)
+
+    async def describe(self, session_id: str) -> dict[str, Any]:
+        return self._get(session_id).describe()
+
+    async def tools(self, session_id: str) -> list[dict[str, Any]]:
+        return self.bundle_tools(self._get(session_id).bundle_id)
+
+    def bundle_tools(self, bundle_id: str) -> list[dict[str, Any]]:
+        return [tool.public() for tool in self.registry.hydrate(bundle_id).environment.tools.values()]
+
+    async def bundle_info(self, bundle_id: str) -> dict[str, Any]:
+        hydrated = self.registry.hydrate(self.registry.resolve_id(bundle_id))
+        return {
+            "tasks": hydrated.bundle.tasks,
+            "tools": self.bundle_tools(hydrated.bundle.bundle_id),
+            "seed_failures": [str(f) for f in hydrated.report.failures],
+        }
+
+    async def call(self, session_id: str, tool: str, arguments: dict[str, Any] | None) -> bytes:
+        """The tool's JSON response as bytes, or ToolCallError; every call is recorded."""
+        session = self._get(session_id)
+        async with session.lock:
+            started_wall, started = time.time(), time.perf_counter()
+            try:
+                result = await session.hydrated.environment.call(session.conn, tool, arguments)
+            except ToolCallError as exc:
+                session.remember(tool, arguments, None, exc, started_wall, (time.perf_counter() - started) * 1000)
+                raise
+            session.remember(tool, arguments, result, None, started_wall, (time.perf_counter() - started) * 1000)
+            return result
+
+    async def reset(self, session_id: str) -> dict[str, Any]:
+        session = self._get(session_id)
+        async with session.lock:
+            session.reset()
+        return session.describe()
+
+    async def snapshot(self, session_id: str) -> bytes:
+        session = self._get(session_id)
+        async with session.lock:
+            return session.conn.serialize()
+
+    async def verify(self, session_id: str, task_idx: int | None = None, *, mode: str = "code",
+                     final_answer: str | None = None, rewards: Mapping[str, float] | None = None) -> dict[str, Any]:
+        session = self._get(session_id)
+        task_idx = session.task_idx if task_idx is None else task_idx
+        if task_idx is None:
+            raise HostError(400, "task_required", "this session was created without a task; pass task_idx to verify")
+        async with session.lock:
+            final_image = session.conn.serialize()
+            calls = session.trajectory()["calls"] if mode == "sql" else None
+        try:
+            result = await verify(session.hydrated.bundle, task_idx, session.hydrated.image, final_image, mode=mode,
+                                  final_answer=final_answer, timeout_s=self.config.verifier_timeout_s, pool=self.pool,
+                                  judge=self.judge, calls=calls, rewards=rewards)
+        except VerifierUnavailable as exc:
+            raise HostError(400, "no_verifier", str(exc)) from None
+        except ValueError as exc:
+            raise HostError(400, "bad_verify_request", str(exc)) from None
+        record = {**result.to_json(), "final_answer": final_answer}
+        session.verifications.append(record)
+        return result.to_json()
+
+    async def close(self, session_id: str, *, save: bool = False) -> dict[str, Any]:
+        """Close the session; with `save`, first write its run folder under the server's runs directory."""
+        session = self._get(session_id)
+        saved_to = None
+        if save:
+            if self.config.runs_dir is None:
+                raise HostError(400, "no_runs_dir", "this server keeps no runs: start awm-serve with --runs-dir DIR to save sessions")
+            async with session.lock:
+                final_image = session.conn.serialize()
+            destination = Path(self.config.runs_dir) / session.bundle_id / f"task_{session.task_idx}" / session_id
+            saved_to = str(write_run_folder(destination, session.trajectory(), session.hydrated.image, final_image,
+                                            session.verifications))
+        self.sessions.pop(session_id).close()
+        return {"session_id": session_id, "closed": True, "saved_to": saved_to}
+
+    async def expire_idle(self) -> list[str]:
+        """Close sessions unused for longer than the idle timeout; returns their ids."""
+        cutoff = time.monotonic() - self.config.idle_timeout_s
+        stale = [sid for sid, s in self.sessions.items() if s.last_used < cutoff]
+        for sid in stale:
+            self.sessions.pop(sid).close()
+        return stale
+
+    @property
+    def session_count(self) -> int:
+        return len(self.sessions)
+
+    def hydrated_bundle_ids(self) -> set[str]:
+        return self.registry.hydrated_ids()
+
+    async def shutdown(self) -> None:
+        for session in self.sessions.values():
+            session.close()
+        self.sessions.clear()
+        await self.pool.close()
+
+    # ------------------------------------------------------------------ internals
+
+    def _get(self, session_id: str) -> EnvSession:
         session = self.sessions.get(session_id)
         if session is None:
             raise HostError(404, "unknown_session", f"unknown session {session_id!r}: it was closed, expired, or never created")
         session.last_used = time.monotonic()
         return session
-
-    def close(self, session_id: str) -> None:
-        session = self.sessions.pop(session_id, None)
-        if session is None:
-            raise HostError(404, "unknown_session", f"unknown session {session_id!r}: it was closed, expired, or never created")
-        session.close()
-
-    async def call(self, session: EnvSession, tool: str, arguments: dict[str, Any] | None) -> Any:
-        async with session.lock:
-            session.calls += 1
-            return await session.hydrated.environment.call(session.conn, tool, arguments)
-
-    async def reset(self, session: EnvSession) -> None:
-        async with session.lock:
-            session.reset()
-
-    async def verify(self, session: EnvSession, task_idx: int | None, *, mode: str = "code",
-                     final_answer: str | None = None) -> Verification:
-        task_idx = session.task_idx if task_idx is None else task_idx
-        if task_idx is None:
-            raise HostError(400, "task_required", "this session was created without a task; pass task_idx to verify")
-        async with session.lock:
-            final_image = session.snapshot()
-        try:
-            return await verify(session.bundle, task_idx, session.hydrated.image, final_image, mode=mode,
-                                final_answer=final_answer, timeout_s=self.verifier_timeout_s)
-        except (VerifierUnavailable, ValueError) as exc:
-            raise HostError(400, "no_verifier", str(exc)) from None
-
-    def expire_idle(self) -> list[str]:
-        """Close sessions unused for longer than the idle timeout; returns their ids."""
-        cutoff = time.monotonic() - self.idle_timeout_s
-        stale = [sid for sid, s in self.sessions.items() if s.last_used < cutoff]
-        for sid in stale:
-            self.sessions.pop(sid).close()
-        return stale

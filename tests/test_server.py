@@ -59,7 +59,7 @@ def test_demo_solutions_complete_every_task_and_wrong_attempts_do_not(server, bu
             assert outcome["ok"], (idx, step, outcome)
         verdict = server.client.post(f"/sessions/{solved}/verify", json={"final_answer": solution["final_answer"]}).json()
         assert verdict["result"] == "complete", (idx, verdict)
-        facts = server.client.post(f"/sessions/{solved}/verify", json={"mode": "sql"}).json()
+        facts = server.client.post(f"/sessions/{solved}/verify", json={"mode": "facts"}).json()
         assert facts["result"] == "facts" and isinstance(facts["details"], dict), (idx, facts)
 
         untouched = new_session(server, bundle_id, idx)

@@ -1,12 +1,14 @@
 """Verifiers run in a child process: verdicts come back, and so do their failures, as data."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from awm_release.bundle import Bundle
 from awm_release.database import build_template_image, open_image
 from awm_release.verification import VerifierUnavailable, verify
+from awm_release.verifier_pool import VerifierPool
 
 COUNT_NOTES = '''
 def verify_task_completion(initial_db_path, final_db_path, final_answer=None):
@@ -45,14 +47,15 @@ def judge(bundle: Bundle, change: bool, **kwargs):
 def test_code_mode_verdicts():
     bundle = bundle_with(COUNT_NOTES)
     done = judge(bundle, True, final_answer="added")
-    assert (done.result, done.details, done.error) == ("complete", {"answer_seen": "added"}, None)
-    assert judge(bundle, False).result == "others"
+    assert (done.result, done.reward, done.details, done.error) == ("complete", 1.0, {"answer_seen": "added"}, None)
+    untouched = judge(bundle, False, rewards={"others": -0.5})
+    assert (untouched.result, untouched.reward) == ("others", -0.5)
 
 
 def test_sql_mode_returns_the_facts():
     facts = 'def verify_task(initial_db_path, final_db_path):\n    return {"checked": [initial_db_path != final_db_path]}\n'
-    result = judge(bundle_with(COUNT_NOTES, facts), True, mode="sql")
-    assert result.result == "facts" and result.details == {"checked": [True]}
+    result = judge(bundle_with(COUNT_NOTES, facts), True, mode="facts")
+    assert result.result == "facts" and result.details == {"checked": [True]} and result.reward is None
 
 
 @pytest.mark.parametrize(
@@ -61,9 +64,9 @@ def test_sql_mode_returns_the_facts():
         ("    raise KeyError('orders')", "KeyError", "'orders'"),
         ("    return 'complete'", "bad_return", "verifier returned str, expected a dict"),
         ("    return {'result': 'done'}", "bad_return", "result='done', expected 'complete' or 'others'"),
-        ("    open('/tmp/awm-verifier-was-here', 'w').write('x')\n    return {'result': 'complete'}", "PermissionError", "for writing is not allowed"),
+        ("    open('/tmp/awm-verifier-was-here', 'w').write('x')\n    return {'result': 'complete'}", "PermissionError", "opening files is not allowed"),
         ("    import os\n    os.system('true')", "PermissionError", "os.system is not allowed"),
-        ("    import socket\n    socket.create_connection(('127.0.0.1', 9))", "PermissionError", "is not allowed"),
+        ("    import socket\n    socket.create_connection(('127.0.0.1', 9))", "ImportError", "import of 'socket' is not allowed"),
         ("    import sqlite3\n    sqlite3.connect('/tmp/other.db')", "PermissionError", "only the initial and final databases"),
         ("    import sys\n    sys.exit(3)", "SystemExit", "3"),
     ],
@@ -71,7 +74,7 @@ def test_sql_mode_returns_the_facts():
 def test_verifier_failures_are_reported_not_raised(body, error_type, message):
     code = f"def verify_task_completion(initial_db_path, final_db_path, final_answer=None):\n{body}\n"
     result = judge(bundle_with(code), True)
-    assert result.result == "error"
+    assert result.result == "judge_error" and result.reward == 0.0
     assert result.error["error_type"] == error_type
     assert message in result.error["message"]
 
@@ -79,7 +82,7 @@ def test_verifier_failures_are_reported_not_raised(body, error_type, message):
 def test_runaway_verifier_is_killed_at_the_timeout():
     code = "def verify_task_completion(initial_db_path, final_db_path, final_answer=None):\n    while True:\n        pass\n"
     result = judge(bundle_with(code), True, timeout_s=1.0)
-    assert result.result == "error" and result.error["error_type"] == "verifier_timeout"
+    assert result.result == "judge_error" and result.error["error_type"] == "verifier_timeout"
     assert result.elapsed_ms < 5000
 
 
@@ -91,4 +94,47 @@ def test_error_line_points_into_the_verifier():
 
 def test_missing_verifier_is_named():
     with pytest.raises(VerifierUnavailable, match="notes_1 task 0 has no sql-mode verifier"):
-        judge(bundle_with(COUNT_NOTES), False, mode="sql")
+        judge(bundle_with(COUNT_NOTES), False, mode="facts")
+
+
+ATTACKS = {
+    "write a file": ("    open('/tmp/awm-attack', 'w').write('x')", "PermissionError"),
+    "read the server's files": ("    return {'result': open('/etc/passwd').read()}", "PermissionError"),
+    "list directories": ("    import os\n    return {'result': str(os.listdir('/'))}", "PermissionError"),
+    "open a socket": ("    import socket\n    socket.socket().connect(('127.0.0.1', 80))", "ImportError"),
+    "shell out": ("    import os\n    os.system('touch /tmp/awm-attack')", "PermissionError"),
+    "subprocess": ("    import subprocess\n    subprocess.run(['true'])", "ImportError"),
+    "fork bomb": ("    import os\n    while True:\n        os.fork()", "PermissionError"),
+    "infinite loop": ("    while True:\n        pass", "verifier_timeout"),
+    "memory bomb": ("    hog = bytearray(8 << 30)\n    return {'result': len(hog)}", "MemoryError"),
+    "write the database": ("    import sqlite3\n    c = sqlite3.connect(final_db_path)\n    c.execute('DELETE FROM notes')\n    c.commit()",
+                           "OperationalError"),
+    "native code": ("    import ctypes", "ImportError"),
+}
+
+
+def test_attacks_are_contained_and_the_pool_keeps_working(tmp_path):
+    """Every attack comes back as a judge_error naming what was refused, and the same warm pool then verifies fine."""
+    bundle = bundle_with(COUNT_NOTES)
+    image, _ = build_template_image(bundle)
+    grown = open_image(image)
+    grown.execute("INSERT INTO notes VALUES (2, 'b')")
+    grown.commit()
+
+    async def scenario():
+        outcomes = {}
+        async with VerifierPool(size=2) as pool:
+            for name, (body, _) in ATTACKS.items():
+                code = f"def verify_task_completion(initial_db_path, final_db_path, final_answer=None):\n{body}\n"
+                attack = bundle_with(code)
+                outcomes[name] = await verify(attack, 0, image, grown.serialize(), pool=pool, timeout_s=2.0)
+            outcomes["honest"] = await verify(bundle, 0, image, grown.serialize(), pool=pool)
+        return outcomes
+
+    outcomes = asyncio.run(scenario())
+    for name, (_, error_type) in ATTACKS.items():
+        result = outcomes[name]
+        assert result.result == "judge_error", (name, result)
+        assert result.error["error_type"] == error_type, (name, result.error)
+    assert outcomes["honest"].result == "complete"
+    assert not Path("/tmp/awm-attack").exists()
