@@ -1,8 +1,9 @@
 """Run a bundle's generated FastAPI app in-process, with every request routed to its session's database.
 
-The environment code is executed once per process. Its module-level SQLAlchemy `engine` and
-`sessionmaker` are rebound to a *routing engine* whose connections come from a context variable, so each
-request sees the in-memory SQLite database of the session that made it, and no code is re-executed.
+The environment code is executed once per process. Its module-level sessionmakers are given a session
+class whose `get_bind` returns the current request's session connection (a context variable), drawn
+from one routing engine per bundle that also replaces the module-level `engine`; so each request sees
+the in-memory SQLite database of the session that made it, and no code is re-executed.
 Tool calls are ASGI calls straight into the app: no sockets, no subprocesses.
 
 Isolation: environment code runs inside the server process. A handler that loops forever or allocates
@@ -26,16 +27,43 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from awm_release.bundle import Bundle
 from env_server.errors import EnvironmentLoadError, ToolCallError
 from env_server.tools import Tool, tools_from_openapi
 
+class SessionDatabase:
+    """One session's SQLite connection, and the SQLAlchemy Connection over it that its requests share.
+
+    All sessions of a bundle share one engine (so SQL compiled for one session is reused by all); each
+    session checks out one Connection from it on first use and keeps it, so per-request pool work is nil.
+    """
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self._connection: Connection | None = None
+
+    def connection(self, engine: Engine) -> Connection:
+        if self._connection is None:
+            self._connection = engine.connect()
+        return self._connection
+
+    def end_request(self) -> None:
+        """What returning a pooled connection does: roll back anything the handler left uncommitted."""
+        if self._connection is not None and self._connection.in_transaction():
+            self._connection.rollback()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        self.conn.close()
+
+
 # The database of the session whose request is being handled (set around every dispatched call).
-current_connection: ContextVar[sqlite3.Connection] = ContextVar("awm_current_connection")
+current_database: ContextVar[SessionDatabase] = ContextVar("awm_current_database")
 
 _DATABASE_ENV_VARS = ("DATABASE_PATH", "DATABASE_URL")
 
@@ -58,16 +86,16 @@ class _BorrowedConnection:
         setattr(self._conn, name, value)
 
 
-def _routed_connection() -> _BorrowedConnection:
+def _current() -> SessionDatabase:
     try:
-        return _BorrowedConnection(current_connection.get())
+        return current_database.get()
     except LookupError:
         raise RuntimeError("environment code touched the database outside a session request") from None
 
 
 def _routing_engine() -> Engine:
     # NullPool: every checkout asks the creator, i.e. the current session's connection.
-    return create_engine("sqlite://", creator=_routed_connection, poolclass=NullPool)
+    return create_engine("sqlite://", creator=lambda: _BorrowedConnection(_current().conn), poolclass=NullPool)
 
 
 @dataclass
@@ -79,24 +107,28 @@ class Environment:
     tools: dict[str, Tool]
     filename: str
 
-    async def call(self, conn: sqlite3.Connection, tool_name: str, arguments: dict[str, Any] | None) -> bytes:
-        """Call one tool against `conn`; returns the response as JSON bytes, or raises ToolCallError.
+    async def call(self, db: SessionDatabase | sqlite3.Connection, tool_name: str, arguments: dict[str, Any] | None) -> bytes:
+        """Call one tool against a session's database; returns the response as JSON bytes, or raises ToolCallError.
 
         Bytes, not objects: REST passes them through untouched, so large results are never re-encoded.
+        A bare sqlite3 connection works too (one-off use: its engine is made for this call).
         """
+        if isinstance(db, sqlite3.Connection):
+            db = SessionDatabase(db)
         tool = self.tools.get(tool_name)
         if tool is None:
             raise ToolCallError(
                 "unknown_tool", f"no tool named {tool_name!r} in {self.bundle_id}; available: {', '.join(self.tools)}"
             )
         path, query, body = tool.build_request(arguments or {})
-        token = current_connection.set(conn)
+        token = current_database.set(db)
         try:
             status, is_json, raw = await self._asgi_request(tool.method, path, query, body)
         except Exception as exc:  # raised inside the environment's own code
             raise ToolCallError("environment_error", self._describe_crash(exc), status=500) from None
         finally:
-            current_connection.reset(token)
+            db.end_request()
+            current_database.reset(token)
         body_json = _as_json_bytes(raw, is_json)
         if status < 400:
             return body_json
@@ -245,14 +277,24 @@ def _find_app(bundle_id: str, module: types.ModuleType) -> FastAPI:
 
 
 def _rebind_database_handles(module: types.ModuleType) -> None:
-    """Point every module-level Engine / sessionmaker / scoped_session at the routing engine."""
+    """Route every module-level Engine, sessionmaker and scoped_session to the current session's database."""
     engine = _routing_engine()
     for name, value in list(vars(module).items()):
         if isinstance(value, Engine):
             value.dispose()
             setattr(module, name, engine)
-        elif isinstance(value, sessionmaker):
-            value.configure(bind=engine)
         elif isinstance(value, scoped_session):
             value.remove()
-            value.configure(bind=engine)
+            _route_sessionmaker(value.session_factory, engine)
+        elif isinstance(value, sessionmaker):
+            _route_sessionmaker(value, engine)
+
+
+def _route_sessionmaker(factory: sessionmaker, engine: Engine) -> None:
+    """SQLAlchemy's documented way to choose a bind per operation: a Session subclass overriding get_bind."""
+
+    def get_bind(self: Session, *args: Any, **kwargs: Any) -> Connection:
+        return _current().connection(engine)
+
+    factory.configure(bind=engine)
+    factory.class_ = type(f"Routed{factory.class_.__name__}", (factory.class_,), {"get_bind": get_bind})

@@ -25,6 +25,7 @@ from awm_release.verifier_pool import VerifierPool
 from env_server.config import ServeConfig
 from env_server.errors import HostError, ToolCallError
 from env_server.registry import BundleRegistry, HydratedBundle
+from env_server.runtime import SessionDatabase
 
 log = logging.getLogger("awm.serve")
 
@@ -42,7 +43,7 @@ class EnvSession:
     task_idx: int | None
     owner: str  # "rest" or "mcp:<mcp-session-id>"
     record: bool = True
-    conn: Any = field(init=False)
+    db: SessionDatabase = field(init=False)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     created_at: float = field(default_factory=time.time)
     last_used: float = field(default_factory=time.monotonic)
@@ -51,7 +52,7 @@ class EnvSession:
     verifications: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.conn = open_image(self.hydrated.image)
+        self.db = SessionDatabase(open_image(self.hydrated.image))
 
     @property
     def bundle_id(self) -> str:
@@ -90,12 +91,12 @@ class EnvSession:
         return {**self.describe(), "closed_at": time.time(), "calls": calls}
 
     def reset(self) -> None:
-        self.conn.deserialize(self.hydrated.image)
+        self.db.conn.deserialize(self.hydrated.image)
         self.calls.clear()
         self.call_count = 0
 
     def close(self) -> None:
-        self.conn.close()
+        self.db.close()
 
 
 class SessionManager:
@@ -151,7 +152,7 @@ class SessionManager:
         async with session.lock:
             started_wall, started = time.time(), time.perf_counter()
             try:
-                result = await session.hydrated.environment.call(session.conn, tool, arguments)
+                result = await session.hydrated.environment.call(session.db, tool, arguments)
             except ToolCallError as exc:
                 session.remember(tool, arguments, None, exc, started_wall, (time.perf_counter() - started) * 1000)
                 raise
@@ -167,7 +168,7 @@ class SessionManager:
     async def snapshot(self, session_id: str) -> bytes:
         session = self._get(session_id)
         async with session.lock:
-            return session.conn.serialize()
+            return session.db.conn.serialize()
 
     async def verify(self, session_id: str, task_idx: int | None = None, *, mode: str = "code",
                      final_answer: str | None = None, rewards: Mapping[str, float] | None = None) -> dict[str, Any]:
@@ -176,7 +177,7 @@ class SessionManager:
         if task_idx is None:
             raise HostError(400, "task_required", "this session was created without a task; pass task_idx to verify")
         async with session.lock:
-            final_image = session.conn.serialize()
+            final_image = session.db.conn.serialize()
             calls = session.trajectory()["calls"] if mode == "sql" else None
         try:
             result = await verify(session.hydrated.bundle, task_idx, session.hydrated.image, final_image, mode=mode,
@@ -198,7 +199,7 @@ class SessionManager:
             if self.config.runs_dir is None:
                 raise HostError(400, "no_runs_dir", "this server keeps no runs: start awm-serve with --runs-dir DIR to save sessions")
             async with session.lock:
-                final_image = session.conn.serialize()
+                final_image = session.db.conn.serialize()
             destination = Path(self.config.runs_dir) / session.bundle_id / f"task_{session.task_idx}" / session_id
             saved_to = str(write_run_folder(destination, session.trajectory(), session.hydrated.image, final_image,
                                             session.verifications))
