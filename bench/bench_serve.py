@@ -30,7 +30,7 @@ from awm_release.bundle import Bundle
 from awm_release.database import build_database, build_template_image, open_image
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
 from env_server.process import ServerProcess, free_port
-from env_server.runtime import load_environment
+from env_server.runtime import SessionDatabase, load_environment
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -63,13 +63,13 @@ def read_tools(bundle: Bundle) -> list[tuple[str, str]]:
 def in_process_ms(bundle: Bundle, tools: list[str], n: int) -> float:
     """The same calls without HTTP: what the environment's own handlers cost."""
     environment = load_environment(bundle)
-    conn = open_image(build_template_image(bundle)[0])
+    db = SessionDatabase(open_image(build_template_image(bundle)[0]))
 
     async def run() -> list[float]:
         out = []
         for i in range(n):
             start = time.perf_counter()
-            await environment.call(conn, tools[i % len(tools)], {})
+            await environment.call(db, tools[i % len(tools)], {})
             out.append(time.perf_counter() - start)
         return out
 

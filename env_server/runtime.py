@@ -56,9 +56,14 @@ class SessionDatabase:
         if self._connection is not None and self._connection.in_transaction():
             self._connection.rollback()
 
-    def close(self) -> None:
+    def release(self) -> None:
+        """Give the SQLAlchemy connection back; the SQLite database stays open."""
         if self._connection is not None:
             self._connection.close()
+            self._connection = None
+
+    def close(self) -> None:
+        self.release()
         self.conn.close()
 
 
@@ -113,7 +118,8 @@ class Environment:
         Bytes, not objects: REST passes them through untouched, so large results are never re-encoded.
         A bare sqlite3 connection works too (one-off use: its engine is made for this call).
         """
-        if isinstance(db, sqlite3.Connection):
+        borrowed = isinstance(db, sqlite3.Connection)
+        if borrowed:
             db = SessionDatabase(db)
         tool = self.tools.get(tool_name)
         if tool is None:
@@ -128,6 +134,8 @@ class Environment:
             raise ToolCallError("environment_error", self._describe_crash(exc), status=500) from None
         finally:
             db.end_request()
+            if borrowed:
+                db.release()
             current_database.reset(token)
         body_json = _as_json_bytes(raw, is_json)
         if status < 400:
