@@ -194,9 +194,11 @@ def _semantic_problems(bundle: Bundle):
 
 def _syntax_problems(location: str, source: str):
     try:
-        ast.parse(source)
+        compile(source, location, "exec", dont_inherit=True)  # about twice as fast as ast.parse: no Python AST objects
     except SyntaxError as exc:
         yield Problem(location, f"line {exc.lineno}: syntax error: {exc.msg}")
+    except ValueError as exc:  # e.g. a NUL byte in the source
+        yield Problem(location, f"not valid source: {exc}")
 
 
 def _function_problems(location: str, source: str, function: str):

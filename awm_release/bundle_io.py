@@ -14,9 +14,14 @@ BUNDLE_SUFFIX = ".json"
 
 
 def bundle_to_json(bundle: Bundle) -> bytes:
-    """The on-disk form: the stored hash first, then the fields, human-diffable."""
+    """The on-disk form: the stored hash first, then one field per line.
+
+    Each field is encoded compactly by json's C encoder (indenting forces its pure-Python encoder, ~20x
+    slower on bundles with 1 MB of code); one line per field keeps diffs of a bundle readable.
+    """
     payload = {"sha256": bundle.sha256, **bundle.model_dump(mode="json")}
-    return (json.dumps(payload, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    fields = ",\n".join(f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}" for key, value in payload.items())
+    return ("{\n" + fields + "\n}\n").encode("utf-8")
 
 
 def write_bundle(bundle: Bundle, destination: str | os.PathLike) -> Path:

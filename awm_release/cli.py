@@ -23,6 +23,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="
 bundle_app = typer.Typer(no_args_is_help=True, help="Check and maintain bundle files.")
 app.add_typer(bundle_app, name="bundle")
 # Command groups of other modules register below, one import and one add_typer line each.
+from awm_release.release.cli import release_app  # noqa: E402
+app.add_typer(release_app, name="release")
+from awm_release.synthesis.cli import gen_app  # noqa: E402
+app.add_typer(gen_app, name="gen")
+from awm_release.agent.cli import agent_command, eval_app  # noqa: E402
+app.command("agent")(agent_command)
+app.add_typer(eval_app, name="eval")
 
 
 def _fail(message: str) -> typer.Exit:

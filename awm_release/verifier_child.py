@@ -132,7 +132,7 @@ def _run_in_child(request: dict, result_fd: int) -> None:
         view = view[os.write(result_fd, view):]
 
 
-def _collect(pid: int, result_fd: int, timeout_s: float) -> dict:
+def collect(pid: int, result_fd: int, timeout_s: float, label: str) -> dict:
     """Read the child's result until EOF or the deadline; kill it if it overstays."""
     deadline = time.monotonic() + timeout_s
     chunks: list[bytes] = []
@@ -154,20 +154,27 @@ def _collect(pid: int, result_fd: int, timeout_s: float) -> dict:
     os.close(result_fd)
     _, status = os.waitpid(pid, 0)
     if timed_out:
-        return {"ok": False, "error_type": "verifier_timeout", "message": f"verifier ran longer than {timeout_s:g} s and was killed"}
+        return {"ok": False, "error_type": f"{label}_timeout", "message": f"{label} ran longer than {timeout_s:g} s and was killed"}
     try:
         return json.loads(b"".join(chunks))
     except ValueError:
         if os.WIFSIGNALED(status):
             name = signal.Signals(os.WTERMSIG(status)).name
             reason = "CPU time limit" if name == "SIGXCPU" else name
-            return {"ok": False, "error_type": "verifier_crash", "message": f"verifier process was killed ({reason})"}
-        return {"ok": False, "error_type": "verifier_crash", "message": f"verifier process exited with status {os.WEXITSTATUS(status)} and no result"}
+            return {"ok": False, "error_type": f"{label}_crash", "message": f"{label} process was killed ({reason})"}
+        return {"ok": False, "error_type": f"{label}_crash",
+                "message": f"{label} process exited with status {os.WEXITSTATUS(status)} and no result"}
 
 
-def serve() -> None:
-    _preimport()
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+def serve_forever(run_in_child, deadline_key: str, label: str) -> None:
+    """The fork-server loop: per framed request, fork, let `run_in_child(request, fd)` answer, enforce the deadline.
+
+    The protocol keeps a private copy of stdout and fd 1 goes to stderr, so nothing printed in this process
+    (or at import time of what it loaded) can corrupt the frames.
+    """
+    frames_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    stdin = sys.stdin.buffer
     while (frame := read_frame(stdin)) is not None:
         request = json.loads(frame)
         read_fd, write_fd = os.pipe()
@@ -175,12 +182,13 @@ def serve() -> None:
         if pid == 0:
             try:
                 os.close(read_fd)
-                _run_in_child(request, write_fd)
+                run_in_child(request, write_fd)
             finally:
                 os._exit(0)
         os.close(write_fd)
-        write_frame(stdout, json.dumps(_collect(pid, read_fd, request["timeout_s"])).encode())
+        write_frame(frames_out, json.dumps(collect(pid, read_fd, request[deadline_key], label)).encode())
 
 
 if __name__ == "__main__":
-    serve()
+    _preimport()
+    serve_forever(_run_in_child, "timeout_s", "verifier")

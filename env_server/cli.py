@@ -16,6 +16,8 @@ from awm_release.bundle import Bundle, BundleError
 from awm_release.bundle_io import read_bundles
 from awm_release.demo import DEFAULT_DEMO_BUNDLE, demo_bundle_ids, load_demo_bundle
 from awm_release.judge import JudgeConfig
+from awm_release.release.errors import ReleaseError
+from awm_release.release.load import load_bundles
 from env_server.app import create_app
 from env_server.config import ServeConfig
 from env_server.errors import HostError
@@ -36,6 +38,7 @@ JUDGE_KEY_VARIABLES = ("AWM_JUDGE_API_KEY", "OPENAI_API_KEY")
         "  awm-serve task_tracker_1 clinic_booking_1   # other embedded demo bundles\n\n"
         "  awm-serve --bundles bundles/                # every bundle written by `awm import-awm1k`\n\n"
         "  awm-serve content_platform_1 --bundles bundles/ --workers 8 --runs-dir runs/\n\n"
+        "  awm-serve e_commerce_33 --dataset awm/envs --revision v1.0.0   # straight from the release\n\n"
         "  awm-serve --judge-base-url http://127.0.0.1:8001/v1 --judge-model Qwen/Qwen3-32B   # sql-mode rewards\n\n"
         "REST: POST /sessions, GET /sessions/{id}/tools, POST /sessions/{id}/call, /reset, /verify, "
         "GET /sessions/{id}/database, DELETE /sessions/{id}[?save=true]; docs at /docs.\n\n"
@@ -48,6 +51,8 @@ JUDGE_KEY_VARIABLES = ("AWM_JUDGE_API_KEY", "OPENAI_API_KEY")
 def serve(
     bundle_ids: Annotated[Optional[list[str]], typer.Argument(metavar="[BUNDLE_ID]...", help="Bundles to serve (default: the demo bundle, or every bundle under --bundles).")] = None,
     bundles: Annotated[Optional[list[Path]], typer.Option("--bundles", "-b", help="Bundle file or folder of bundle files; repeatable.")] = None,
+    dataset: Annotated[Optional[str], typer.Option(help="Serve from a release: a folder written by `awm release pack`, a Hub dataset repo id (e.g. awm/envs; works offline once cached) or 'demo'. Every bundle's sha256 is checked against the manifest.")] = None,
+    revision: Annotated[Optional[str], typer.Option(help="With --dataset from the Hub: a tag (e.g. v1.0.0), branch or commit.")] = None,
     host: Annotated[str, typer.Option(help="Interface to bind; keep 127.0.0.1 unless you mean to expose it.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes running environment code (default: one per core); 0 runs it in the server process.")] = os.cpu_count() or 1,
@@ -75,10 +80,15 @@ def serve(
                          verifier_timeout_s=verifier_timeout, verifier_pool_size=verifier_pool_size,
                          worker_memory_mb=worker_memory_mb, allow_seed_errors=allow_seed_errors, runs_dir=runs_dir, judge=judge)
     try:
-        selected = select_bundles(bundle_ids or [], bundles or [])
-    except (BundleError, KeyError) as exc:
+        if dataset is not None:
+            selected = load_bundles(dataset, revision, bundle_ids or None)
+        else:
+            if revision is not None:
+                _fail("--revision needs --dataset")
+            selected = select_bundles(bundle_ids or [], bundles or [])
+    except (BundleError, ReleaseError, KeyError) as exc:
         _fail(exc.args[0] if isinstance(exc, KeyError) else str(exc))
-    preload = list(selected) if bundle_ids or not bundles else []
+    preload = list(selected) if bundle_ids or not (bundles or dataset) else []
     try:
         import uvloop
     except ImportError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from types import TracebackType
 
@@ -36,12 +37,13 @@ class ServerProcess:
         return self.proc.pid
 
     def start(self) -> ServerProcess:
-        self.proc = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # A file, not a pipe: nobody reads the server's output while it runs, and a full pipe would block it.
+        self.log = tempfile.TemporaryFile(mode="w+", prefix="awm-serve-", suffix=".log")
+        self.proc = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                output = self.proc.stdout.read() if self.proc.stdout else ""
-                raise RuntimeError(f"awm-serve exited with status {self.proc.returncode}:\n{output}")
+                raise RuntimeError(f"awm-serve exited with status {self.proc.returncode}:\n{self.output()}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return self
@@ -49,6 +51,11 @@ class ServerProcess:
                 time.sleep(0.05)
         self.stop()
         raise TimeoutError(f"awm-serve did not answer {self.url}/health within {self.startup_timeout_s:g} s")
+
+    def output(self) -> str:
+        """Everything the server has printed so far."""
+        self.log.seek(0)
+        return self.log.read()
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,21 @@ from env_server.process import ServerProcess
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO.parent / "shared" / "awm1k-sample"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Hugging Face caches in a temp folder, for this process and the servers it starts: tests never write to ~."""
+    cache = tmp_path_factory.mktemp("hf-home")
+    saved = {name: os.environ.get(name) for name in ("HF_HOME", "HF_DATASETS_CACHE")}
+    os.environ["HF_HOME"] = str(cache)
+    os.environ["HF_DATASETS_CACHE"] = str(cache / "datasets")
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

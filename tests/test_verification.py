@@ -138,3 +138,19 @@ def test_attacks_are_contained_and_the_pool_keeps_working(tmp_path):
         assert result.error["error_type"] == error_type, (name, result.error)
     assert outcomes["honest"].result == "complete"
     assert not Path("/tmp/awm-attack").exists()
+
+
+def test_a_cancelled_request_never_hands_its_answer_to_the_next_caller():
+    slow = "def verify_task_completion(initial_db_path, final_db_path, final_answer=None):\n    import time\n    time.sleep(1.5)\n    return {'result': 'complete', 'who': 'slow'}\n"
+    honest = "def verify_task_completion(initial_db_path, final_db_path, final_answer=None):\n    return {'result': 'others', 'who': 'honest'}\n"
+
+    async def scenario():
+        async with VerifierPool(size=1) as pool:
+            abandoned = asyncio.create_task(pool.run(slow, "verify_task_completion", ["a", "b", None], 5.0))
+            await asyncio.sleep(0.3)
+            abandoned.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await abandoned
+            return await pool.run(honest, "verify_task_completion", ["a", "b", None], 5.0)
+
+    assert asyncio.run(scenario()) == {"ok": True, "value": {"result": "others", "who": "honest"}}

@@ -1,0 +1,107 @@
+"""Pools of warm fork servers: processes that answer framed JSON requests, each run in a forked child.
+
+Used for everything generated code must not run beside: verifiers (awm_release.verifier_child) and the
+synthesis pipeline's environment checks (awm_release.synthesis.probe). A member serves one request at a
+time; a member that dies, stops answering, or is abandoned mid-request by a cancelled caller is
+replaced, so one bad request never takes the pool down or hands a stale answer to the next caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+from typing import Any
+
+_HEADER = struct.Struct(">I")
+
+
+class _ForkServer:
+    """One fork-server process and its framed stdin/stdout channel."""
+
+    def __init__(self, proc: asyncio.subprocess.Process):
+        self.proc = proc
+
+    @classmethod
+    async def start(cls, command: list[str]) -> _ForkServer:
+        proc = await asyncio.create_subprocess_exec(
+            *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )
+        return cls(proc)
+
+    async def request(self, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        data = json.dumps(payload).encode()
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(_HEADER.pack(len(data)) + data)
+        await self.proc.stdin.drain()
+        header = await asyncio.wait_for(self.proc.stdout.readexactly(_HEADER.size), timeout_s)
+        body = await self.proc.stdout.readexactly(_HEADER.unpack(header)[0])
+        return json.loads(body)
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+class ForkServerPool:
+    """`size` fork servers started by `command`; `await pool.request(payload, deadline_s)` -> the answer frame."""
+
+    def __init__(self, command: list[str], size: int, *, grace_s: float, label: str):
+        self.command = command
+        self.size = size
+        self.grace_s = grace_s  # beyond the request's own deadline, before a server counts as hung
+        self.label = label
+        self._idle: asyncio.Queue[_ForkServer] | None = None
+        self._members: list[_ForkServer] = []
+        self._starting: asyncio.Lock | None = None
+
+    async def start(self) -> None:
+        if self._idle is not None:
+            return
+        self._starting = self._starting or asyncio.Lock()
+        async with self._starting:
+            if self._idle is None:
+                idle: asyncio.Queue[_ForkServer] = asyncio.Queue()
+                for member in await asyncio.gather(*(_ForkServer.start(self.command) for _ in range(self.size))):
+                    self._members.append(member)
+                    idle.put_nowait(member)
+                self._idle = idle
+
+    async def request(self, payload: dict[str, Any], deadline_s: float) -> dict[str, Any]:
+        """The member's answer, or {"ok": false, "error_type": "<label>_server_failed", ...} if it failed."""
+        await self.start()
+        assert self._idle is not None
+        member = await self._idle.get()
+        try:
+            outcome = await member.request(payload, deadline_s + self.grace_s)
+        except (asyncio.TimeoutError, asyncio.IncompleteReadError, ConnectionError, ValueError) as exc:
+            member = await self._replace(member)
+            outcome = {"ok": False, "error_type": f"{self.label}_server_failed",
+                       "message": f"the {self.label} server failed ({type(exc).__name__}) and was replaced"}
+        except BaseException:  # cancelled while its answer is on the way: it cannot take another request
+            member = await asyncio.shield(self._replace(member))
+            raise
+        finally:
+            self._idle.put_nowait(member)
+        return outcome
+
+    async def _replace(self, member: _ForkServer) -> _ForkServer:
+        await member.stop()
+        self._members.remove(member)
+        fresh = await _ForkServer.start(self.command)
+        self._members.append(fresh)
+        return fresh
+
+    async def close(self) -> None:
+        for member in self._members:
+            await member.stop()
+        self._members.clear()
+        self._idle = None
+
+    async def __aenter__(self) -> ForkServerPool:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

@@ -1,0 +1,163 @@
+"""`load_bundles`: validated bundles from a release folder, a Hub dataset repo, or the embedded demo.
+
+The manifest says which shard and row holds each bundle, so asking for one bundle out of 1,000 reads (and,
+from the Hub, downloads) one shard and decodes one small row group. Every bundle is validated like a bundle
+file and its sha256 compared with the manifest's, so a damaged or edited download is refused by name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import track
+
+from awm_release.bundle import Bundle, BundleError, Problem, bundle_from_dict
+from awm_release.demo import demo_bundle_ids, load_demo_bundle
+from awm_release.release.errors import ReleaseError
+from awm_release.release.manifest import MANIFEST_FILE, BundleEntry, Manifest, read_manifest
+from awm_release.release.rows import env_row_to_bundle_data
+
+DEMO_SOURCE = "demo"
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_progress_console = Console(stderr=True)
+
+
+def load_bundles(source: str | os.PathLike, revision: str | None = None, bundle_ids: Iterable[str] | None = None,
+                 *, progress: bool = True) -> dict[str, Bundle]:
+    """Bundles keyed by id from `source`: a folder written by `awm release pack`, a Hub dataset repo id
+    ("awm/envs", through the Hugging Face cache, so it works offline once cached), or "demo".
+
+    `revision` (a tag like "v1.0.0", a branch or a commit) applies to Hub repos. With `bundle_ids`, only
+    those are read. Raises ReleaseError for an unusable source or unknown ids, BundleError for a bundle that
+    fails validation or whose sha256 differs from the manifest's.
+    """
+    wanted = None if bundle_ids is None else list(dict.fromkeys(bundle_ids))
+    if isinstance(source, str) and source == DEMO_SOURCE:
+        _refuse_revision(revision, "the embedded demo")
+        ids = select_ids(demo_bundle_ids(), wanted, "the embedded demo")
+        return {b: load_demo_bundle(b) for b in ids}
+    path = Path(source)
+    if path.exists():
+        _refuse_revision(revision, f"the local folder {path}")
+        manifest = read_manifest(path)
+        return read_release_bundles(path, manifest, select_ids(manifest.bundles, wanted, str(path)), str(path), progress)
+    if isinstance(source, str) and _REPO_ID.match(source):
+        return _load_from_hub(source, revision, wanted, progress)
+    raise ReleaseError(f"{source}: no such folder, and not a Hub dataset repo id (owner/name, e.g. awm/envs) "
+                       f"nor {DEMO_SOURCE!r}")
+
+
+def select_ids(available: Iterable[str], wanted: list[str] | None, where: str) -> list[str]:
+    """The ids to load (all when `wanted` is None); unknown ids are named with how many exist and close matches."""
+    known = sorted(available)
+    if wanted is None:
+        return known
+    known_set = set(known)
+    unknown = [b for b in wanted if b not in known_set]
+    if unknown:
+        hints = []
+        for bundle_id in unknown:
+            close = difflib.get_close_matches(bundle_id, known, n=3, cutoff=0.6)
+            hints.append(f"{bundle_id!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+        raise ReleaseError(f"{where} has {len(known):,} bundle(s), none named {', '.join(hints)}"
+                           + ("" if where == "the embedded demo" else f"; the ids are the keys of 'bundles' in {MANIFEST_FILE}"))
+    return wanted
+
+
+def read_release_bundles(folder: Path, manifest: Manifest, ids: list[str], where: str, progress: bool = True) -> dict[str, Bundle]:
+    """Read `ids` from the shards the manifest names, validate each and check its sha256."""
+    by_file: dict[str, dict[int, str]] = defaultdict(dict)
+    for bundle_id in ids:
+        entry = manifest.bundles[bundle_id]
+        by_file[entry.file][entry.row] = bundle_id
+    rows: dict[str, dict[str, Any]] = {}
+    for name, wanted_rows in sorted(by_file.items()):
+        expected_rows = sum(1 for e in manifest.bundles.values() if e.file == name)
+        for row_index, row in _read_rows(folder / name, set(wanted_rows), expected_rows, where):
+            rows[wanted_rows[row_index]] = row
+    bundles = {}
+    for bundle_id in track(ids, "checking bundles", console=_progress_console, transient=True, disable=not progress or len(ids) < 2):
+        bundles[bundle_id] = _bundle_from_row(rows[bundle_id], bundle_id, manifest.bundles[bundle_id], where)
+    return bundles
+
+
+def _read_rows(path: Path, wanted: set[int], expected_rows: int, where: str) -> Iterable[tuple[int, dict[str, Any]]]:
+    """(row index, row) for the wanted rows, decoding only the row groups that hold them."""
+    import pyarrow.parquet as pq  # noqa: PLC0415 - deferred, like the Hub client below: `import awm_release` stays light
+    try:
+        shard = pq.ParquetFile(path)
+    except FileNotFoundError:
+        raise ReleaseError(f"{where}: {path.name} is missing; re-download the release or re-pack it") from None
+    except OSError as exc:  # pyarrow reports corrupt parquet as ArrowInvalid, an OSError/ValueError subclass
+        raise ReleaseError(f"{where}: {path.name} is not readable parquet ({exc}); re-download or re-pack") from None
+    if shard.metadata.num_rows != expected_rows:
+        raise ReleaseError(f"{where}: {path.name} holds {shard.metadata.num_rows} rows but {MANIFEST_FILE} places "
+                           f"{expected_rows} there; the folder was changed after packing: re-download or re-pack it")
+    start = 0
+    for group in range(shard.metadata.num_row_groups):
+        size = shard.metadata.row_group(group).num_rows
+        inside = sorted(r for r in wanted if start <= r < start + size)
+        if inside:
+            table = shard.read_row_group(group)
+            for r in inside:
+                yield r, table.slice(r - start, 1).to_pylist()[0]
+        start += size
+
+
+def _bundle_from_row(row: dict[str, Any], bundle_id: str, entry: BundleEntry, where: str) -> Bundle:
+    source = f"{where}: bundle {bundle_id}"
+    if row.get("bundle_id") != bundle_id:
+        raise BundleError(source, [Problem("(row)", f"{entry.file} row {entry.row} holds {row.get('bundle_id')!r}, not "
+                                           f"{bundle_id!r} as {MANIFEST_FILE} says; re-download or re-pack the release")])
+    bundle = bundle_from_dict(env_row_to_bundle_data(row), source)
+    if bundle.sha256 != entry.sha256:
+        raise BundleError(source, [Problem(
+            "sha256", f"content hashes to {bundle.sha256} but {MANIFEST_FILE} records {entry.sha256}: the data was "
+                      "changed after packing; download the release again (for a Hub repo: remove it from the Hugging Face "
+                      "cache with `hf cache rm dataset/OWNER/NAME` first) or re-pack it with `awm release pack`")])
+    return bundle
+
+
+def _load_from_hub(repo_id: str, revision: str | None, wanted: list[str] | None, progress: bool) -> dict[str, Bundle]:
+    where = f"{repo_id}@{revision or 'main'}"
+    folder = _snapshot(repo_id, revision, [MANIFEST_FILE], where)
+    manifest = read_manifest(folder)
+    ids = select_ids(manifest.bundles, wanted, where)
+    shards = sorted({manifest.bundles[b].file for b in ids})
+    folder = _snapshot(repo_id, revision, [MANIFEST_FILE, *shards], where)
+    return read_release_bundles(folder, manifest, ids, where, progress)
+
+
+def _snapshot(repo_id: str, revision: str | None, patterns: list[str], where: str) -> Path:
+    """Files of a dataset repo through the Hugging Face cache (offline: the cached snapshot of that revision)."""
+    from huggingface_hub import constants, snapshot_download  # noqa: PLC0415
+    from huggingface_hub.errors import (  # noqa: PLC0415
+        HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError)
+
+    try:
+        return Path(snapshot_download(repo_id, repo_type="dataset", revision=revision, allow_patterns=patterns))
+    except RevisionNotFoundError:
+        raise ReleaseError(f"{where}: the dataset has no revision {revision!r}; releases are tagged vX.Y.Z "
+                           "(see the repo's tags on the Hub)") from None
+    except RepositoryNotFoundError:
+        raise ReleaseError(f"{where}: no such dataset repo on the Hub (if it is private, log in with `hf auth login` "
+                           "or set HF_TOKEN)") from None
+    except LocalEntryNotFoundError as exc:
+        raise ReleaseError(f"{where}: not in the Hugging Face cache ({constants.HF_HUB_CACHE}) and the Hub cannot be "
+                           f"reached ({str(exc).splitlines()[0]}); load it once with network access, or copy a "
+                           "folder written by `awm release pack` and pass its path") from None
+    except HfHubHTTPError as exc:
+        raise ReleaseError(f"{where}: the Hub refused the download ({str(exc).splitlines()[0]})") from None
+
+
+def _refuse_revision(revision: str | None, what: str) -> None:
+    if revision is not None:
+        raise ReleaseError(f"--revision {revision!r} applies to Hub dataset repos, not to {what}; "
+                           "drop it (a local release folder is one version already)")
