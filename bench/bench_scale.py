@@ -27,11 +27,10 @@ import time
 from pathlib import Path
 
 import httpx
-import psutil
 
 from awm_release.bundle_io import write_bundle
 from awm_release.demo import demo_bundle_ids, demo_solutions, load_demo_bundle
-from bench_serve import bench_baseline, in_process_ms, read_tools  # run as `python bench/bench_scale.py`
+from bench_serve import bench_baseline, in_process_ms, read_tools, server_rss  # run as `python bench/bench_scale.py`
 from env_server.process import ServerProcess
 
 RESULTS = Path(__file__).parent / "results"
@@ -73,11 +72,6 @@ def lightest_read_tool(bundle_id: str) -> tuple[str, float]:
     """(tool, in-process ms) of the demo bundle's cheapest GET tool without required arguments."""
     bundle = load_demo_bundle(bundle_id)
     return min(((name, in_process_ms(bundle, [name], 100)) for name, _ in read_tools(bundle)), key=lambda pair: pair[1])
-
-
-def server_rss(pid: int) -> int:
-    root = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
 
 
 async def create_sessions(url: str, bundle_ids: list[str], count: int) -> tuple[list[tuple[str, str]], float]:
