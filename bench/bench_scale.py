@@ -20,7 +20,6 @@ import asyncio
 import json
 import re
 import shutil
-import statistics
 import subprocess
 import tempfile
 import time

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-# Tool-level kinds (returned inside a 200 response to /call, and as MCP `isError` results).
-TOOL_ERROR_KINDS = {
-    "unknown_tool": "the tool name is not one of the environment's tools",
-    "invalid_arguments": "arguments failed the tool's schema (which field, and why)",
-    "tool_error": "the environment answered 4xx (e.g. not found, conflict): the agent's call was wrong",
-    "environment_error": "the environment's own code crashed or answered 5xx: a bug in the bundle",
-}
-
-
 class ToolCallError(Exception):
-    """A tool call that did not succeed; `kind` is one of TOOL_ERROR_KINDS."""
+    """A tool call that did not succeed (inside a 200 response to /call, and as MCP `isError` results).
+
+    `kind` is one of: unknown_tool (not one of the environment's tools), invalid_arguments (which field and
+    why), tool_error (the environment answered 4xx: the agent's call was wrong), environment_error (the
+    environment's own code crashed or answered 5xx: a bug in the bundle), server_error (the worker running
+    the call was lost).
+    """
 
     def __init__(self, kind: str, message: str, *, status: int | None = None, detail: Any = None):
         super().__init__(message)

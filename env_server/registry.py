@@ -69,3 +69,7 @@ class BundleRegistry:
 
     def hydrated_ids(self) -> set[str]:
         return set(self._hydrated)
+
+    @property
+    def hydrated_count(self) -> int:
+        return len(self._hydrated)

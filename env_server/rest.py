@@ -43,14 +43,14 @@ def build_router(backend: SessionBackend) -> APIRouter:
     router = APIRouter()
     registry = backend.registry
 
-    def summary(bundle_id: str) -> dict[str, Any]:
+    def summary(bundle_id: str, hydrated: set[str]) -> dict[str, Any]:
         bundle = registry.bundles[bundle_id]
         return {
             "bundle_id": bundle_id,
             "display_name": bundle.display_name,
             "sha256": bundle.sha256,
             "tasks": len(bundle.tasks),
-            "hydrated": bundle_id in backend.hydrated_bundle_ids(),
+            "hydrated": bundle_id in hydrated,
             "missing": bundle.missing(),
         }
 
@@ -60,12 +60,13 @@ def build_router(backend: SessionBackend) -> APIRouter:
 
     @router.get("/bundles", summary="Bundles this server serves")
     async def list_bundles() -> dict[str, Any]:
-        return {"bundles": [summary(bundle_id) for bundle_id in registry.bundles]}
+        hydrated = backend.hydrated_bundle_ids()
+        return {"bundles": [summary(bundle_id, hydrated) for bundle_id in registry.bundles]}
 
     @router.get("/bundles/{bundle_id}", summary="One bundle: tasks, tools, hydration report")
     async def get_bundle(bundle_id: str) -> dict[str, Any]:
         info = await backend.bundle_info(bundle_id)
-        return {**summary(registry.resolve_id(bundle_id)), **info}
+        return {**summary(registry.resolve_id(bundle_id), backend.hydrated_bundle_ids()), **info}
 
     @router.post("/sessions", status_code=201, summary="Create an isolated session (its own copy of the database)")
     async def create_session(body: CreateSession, request: Request) -> dict[str, Any]:

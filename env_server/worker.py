@@ -49,11 +49,11 @@ class Worker:
         self.manager = SessionManager(self.registry, config)
 
     async def handle(self, op: str, kwargs: dict[str, Any]) -> Any:
-        loaded = len(self.registry.hydrated_ids())
+        loaded = self.registry.hydrated_count
         try:
             return await self._dispatch(op, kwargs)
         finally:
-            if len(self.registry.hydrated_ids()) > loaded:
+            if self.registry.hydrated_count > loaded:
                 gc.freeze()  # a loaded bundle lives as long as the worker: keep it out of every later collection
 
     async def _dispatch(self, op: str, kwargs: dict[str, Any]) -> Any:

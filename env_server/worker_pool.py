@@ -45,6 +45,7 @@ class WorkerHandle:
         self.sessions: set[str] = set()
         self.ids = itertools.count()
         self.alive = True
+        self.rss = 0  # bytes, as the memory watchdog last read it
         self.reader_task: asyncio.Task | None = None
 
     @property
@@ -144,9 +145,9 @@ class WorkerPool:
         while True:
             await asyncio.sleep(WATCH_INTERVAL_S)
             for handle in list(self.workers):
-                rss = _rss(handle.pid)
-                if rss > limit:
-                    await self._replace(handle, f"its worker grew to {rss >> 20} MB, past the {self.config.worker_memory_mb} MB limit")
+                handle.rss = _rss(handle.pid)
+                if handle.rss > limit:
+                    await self._replace(handle, f"its worker grew to {handle.rss >> 20} MB, past the {self.config.worker_memory_mb} MB limit")
 
     async def shutdown(self) -> None:
         self._stopping = True
@@ -253,7 +254,7 @@ class WorkerPool:
 
     def _choose_worker(self) -> WorkerHandle:
         limit = (self.config.worker_memory_mb << 20) * ADMISSION_FRACTION
-        candidates = [h for h in self.workers if h.alive and _rss(h.pid) < limit]
+        candidates = [h for h in self.workers if h.alive and h.rss < limit]
         if not candidates:
             raise HostError(503, "workers_full", f"every worker is near its {self.config.worker_memory_mb} MB memory limit; "
                             "close sessions or raise --worker-memory-mb")

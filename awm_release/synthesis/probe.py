@@ -18,7 +18,6 @@ import base64
 import json
 import os
 import resource
-import sys
 from typing import Any
 
 from awm_release.bundle import Bundle
