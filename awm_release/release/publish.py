@@ -7,13 +7,13 @@ carries them out. Published versions are immutable: an existing tag is never mov
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2  # the transport of huggingface_hub 2.x: its network errors are httpx2.TransportError
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 from huggingface_hub.errors import HFValidationError, HfHubHTTPError, OfflineModeIsEnabled, RepositoryNotFoundError
 from huggingface_hub.utils import validate_repo_id
@@ -109,9 +109,20 @@ def _hub_errors(what: str, remedy: str) -> Iterator[None]:
         yield
     except HfHubHTTPError as exc:
         raise ReleaseError(f"{what} ({_first_line(exc)}); {remedy}") from None
-    except (httpx2.TransportError, OfflineModeIsEnabled) as exc:
+    except (*_transport_errors(), OfflineModeIsEnabled) as exc:
         raise ReleaseError(f"{what}: the Hub cannot be reached ({type(exc).__name__}: {_first_line(exc)}); check the "
                            "network, HF_ENDPOINT and HF_HUB_OFFLINE, then retry") from None
+
+
+def _transport_errors() -> tuple[type[Exception], ...]:
+    """Network errors of the Hub client's transport: httpx2 under huggingface_hub 2.x, httpx under 1.x (verl's)."""
+    errors: list[type[Exception]] = []
+    for module_name in ("httpx2", "httpx"):
+        try:
+            errors.append(importlib.import_module(module_name).TransportError)
+        except ImportError:
+            continue
+    return tuple(errors)
 
 
 def _first_line(exc: Exception) -> str:
