@@ -30,6 +30,8 @@ app.add_typer(gen_app, name="gen")
 from awm_release.agent.cli import agent_command, eval_app  # noqa: E402
 app.command("agent")(agent_command)
 app.add_typer(eval_app, name="eval")
+from awm_release.training.cli import train_app  # noqa: E402
+app.add_typer(train_app, name="train")
 
 
 def _fail(message: str) -> typer.Exit:

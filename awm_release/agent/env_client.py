@@ -37,6 +37,10 @@ class EnvClient:
     async def health(self) -> dict[str, Any]:
         return (await self._request("GET", "/health")).json()
 
+    async def bundle(self, bundle_id: str) -> dict[str, Any]:
+        """A bundle's tasks and tools (the same tool list every session of it gets)."""
+        return (await self._request("GET", f"/bundles/{bundle_id}")).json()
+
     async def create_session(self, bundle_id: str, task_idx: int) -> dict[str, Any]:
         return (await self._request("POST", "/sessions", json={"bundle_id": bundle_id, "task_idx": task_idx})).json()
 
@@ -88,10 +92,15 @@ def awm_serve_url(server_url: str | None, serve_args: list[str], *, workers: int
     try:
         server = ServerProcess([*serve_args, *worker_args], startup_timeout_s=SERVER_STARTUP_TIMEOUT_S, log_level="error").start()
     except (RuntimeError, TimeoutError) as exc:
-        lines = [line for line in str(exc).splitlines() if line.strip()]
-        reason = next((line for line in reversed(lines) if "error" in line.lower()), lines[-1] if lines else "")
-        raise EnvServerError("server_start_failed", f"awm-serve did not start: {reason.strip().removeprefix('error:').strip()}") from None
+        raise EnvServerError("server_start_failed", f"awm-serve did not start: {start_failure_reason(str(exc))}") from None
     try:
         yield server.url
     finally:
         server.stop()
+
+
+def start_failure_reason(output: str) -> str:
+    """The line of a failed awm-serve start that says why (its `error:` line), without the noise around it."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    reason = next((line for line in reversed(lines) if "error" in line.lower()), lines[-1] if lines else "")
+    return reason.strip().removeprefix("error:").strip()
