@@ -232,6 +232,16 @@ def test_running_out_of_turns_or_tokens_still_earns_the_outcome(server: Any, tok
     assert outputs[0].extra_fields["reward_extra_info"]["awm_length_stop"] == 1.0
 
 
+def test_windowed_training_refuses_the_legacy_trainer(server: Any, tokenizer: Any) -> None:
+    config = trainer_config(server.url, 3, RESPONSE_LENGTH)
+    config.trainer = {"use_v1": False}
+    entry = OmegaConf.load(AGENT_LOOP_YAML)[0]
+    with pytest.raises(hydra.errors.InstantiationException, match="set trainer.use_v1=true, or awm.history_window=all"):
+        hydra.utils.instantiate(config=entry, trainer_config=DictConfigWrap(config), server_manager=None,
+                                tokenizer=tokenizer, processor=None, hf_model_type="qwen3", dataset_cls=RLHFDataset,
+                                data_config=DictConfigWrap(config.data), tools=ToolListWrap([]))
+
+
 def test_settings_reject_what_cannot_work() -> None:
     assert AWMLoopSettings.resolve({}, {"history_window": "all"}).history_window == 0
     with pytest.raises(ValueError, match="awm.history_window"):

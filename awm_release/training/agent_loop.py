@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
+from omegaconf import OmegaConf
 from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopMetrics, AgentLoopOutput, register
 from verl.workers.rollout.replica import TokenOutput
 
@@ -117,6 +118,9 @@ class AWMAgentLoop(AgentLoopBase):
                     "dataset": dataset, "revision": revision, "session_concurrency": session_concurrency}
         overrides = self.config.get("awm") if hasattr(self.config, "get") else None
         self.settings = AWMLoopSettings.resolve(defaults, dict(overrides) if overrides else None)
+        if self.settings.history_window and not OmegaConf.select(self.config, "trainer.use_v1", default=True):
+            raise ValueError(f"awm.history_window={self.settings.history_window} gives one training sample per turn, "
+                             "which only verl's v1 trainer stores: set trainer.use_v1=true, or awm.history_window=all")
         self.max_turns = int(self.rollout_config.multi_turn.max_assistant_turns or 20)
         self.prompt_length = int(self.rollout_config.prompt_length)
         self.response_length = int(self.rollout_config.response_length)
