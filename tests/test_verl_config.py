@@ -250,7 +250,7 @@ def test_launchers_differ_only_in_size_settings() -> None:
         "actor_rollout_ref.actor.fsdp_config.param_offload", "actor_rollout_ref.actor.fsdp_config.optimizer_offload",
         "actor_rollout_ref.ref.fsdp_config.param_offload",
         # named after the model
-        "trainer.experiment_name", "trainer.default_local_dir",
+        "trainer.experiment_name", "trainer.default_local_dir", "hydra.run.dir",
     }
     listed = {size: dict(override.split("=", 1) for override in dry_run(size)) for size in SIZES}
     assert len({tuple(overrides) for overrides in listed.values()}) == 1, "same keys, in the same order"

@@ -16,7 +16,7 @@ from awm_release.release.manifest import Manifest
 from awm_release.release.stats import STAT_COLUMNS
 
 if TYPE_CHECKING:
-    from huggingface_hub import DatasetCardData
+    from huggingface_hub import CardData, DatasetCardData, RepoCard
 
 DEFAULT_TEMPLATE = TEMPLATES / "awm-envs.md.j2"
 DEFAULT_REPO_ID = "awm/envs"
@@ -41,26 +41,31 @@ def card_data(manifest: Manifest, configs: list[dict[str, Any]], license: str) -
 def render_card(manifest: Manifest, configs: list[dict[str, Any]], *, repo_id: str = DEFAULT_REPO_ID,
                 license: str = DEFAULT_LICENSE, template: str | os.PathLike | None = None) -> str:
     """Render the card; the same manifest and options give the same text (no clock, no environment)."""
-    import jinja2  # noqa: PLC0415
     from huggingface_hub import DatasetCard  # noqa: PLC0415
 
-    path = Path(template) if template is not None else DEFAULT_TEMPLATE
     served = sorted(b for b, entry in manifest.bundles.items() if entry.tasks)
+    return render_repo_card(
+        DatasetCard, card_data(manifest, configs, license), Path(template) if template is not None else DEFAULT_TEMPLATE,
+        manifest=manifest,
+        repo_id=repo_id,
+        example_bundle=served[0] if served else next(iter(sorted(manifest.bundles))),
+        stat_columns=STAT_COLUMNS,
+        config_names=[c["config_name"] for c in configs],
+    )
+
+
+def render_repo_card(card_class: type[RepoCard], data: CardData, template: Path, **variables: Any) -> str:
+    """A Hub card (dataset or model) from a Jinja2 template: `{{ card_data }}` is the YAML header, `variables`
+    the rest; a missing or broken template is a ReleaseError naming it."""
+    import jinja2  # noqa: PLC0415
+
     try:
-        card = DatasetCard.from_template(
-            card_data(manifest, configs, license),
-            template_path=str(path),
-            manifest=manifest,
-            repo_id=repo_id,
-            example_bundle=served[0] if served else next(iter(sorted(manifest.bundles))),
-            stat_columns=STAT_COLUMNS,
-            config_names=[c["config_name"] for c in configs],
-        )
+        card = card_class.from_template(data, template_path=str(template), **variables)
     except FileNotFoundError:
-        raise ReleaseError(f"card template {path} does not exist; pass an existing Jinja2 file to --card-template") from None
+        raise ReleaseError(f"card template {template} does not exist; pass an existing Jinja2 file to --card-template") from None
     except jinja2.TemplateError as exc:
         where = f" line {exc.lineno}" if isinstance(exc, jinja2.TemplateSyntaxError) else ""
-        raise ReleaseError(f"card template {path}{where}: {exc}; fix the template") from None
+        raise ReleaseError(f"card template {template}{where}: {exc}; fix the template") from None
     text = str(card)
     return text if text.endswith("\n") else text + "\n"  # jinja2 drops the template's final newline
 

@@ -125,10 +125,14 @@ def _bundle_from_row(row: dict[str, Any], bundle_id: str, entry: BundleEntry, wh
     return bundle
 
 
+def hub_manifest(repo_id: str, revision: str | None = None) -> Manifest:
+    """The manifest of a release on the Hub, through the Hugging Face cache: only manifest.json is fetched."""
+    return read_manifest(_snapshot(repo_id, revision, [MANIFEST_FILE], f"{repo_id}@{revision or 'main'}"))
+
+
 def _load_from_hub(repo_id: str, revision: str | None, wanted: list[str] | None, progress: bool) -> dict[str, Bundle]:
     where = f"{repo_id}@{revision or 'main'}"
-    folder = _snapshot(repo_id, revision, [MANIFEST_FILE], where)
-    manifest = read_manifest(folder)
+    manifest = hub_manifest(repo_id, revision)
     ids = select_ids(manifest.bundles, wanted, where)
     shards = sorted({manifest.bundles[b].file for b in ids})
     folder = _snapshot(repo_id, revision, [MANIFEST_FILE, *shards], where)

@@ -100,6 +100,7 @@ def release_model(
     from huggingface_hub import HfApi  # noqa: PLC0415 - deferred so that other `awm` commands start fast
 
     from awm_release.atomic import write_atomic  # noqa: PLC0415
+    from awm_release.release.manifest import normalize_version  # noqa: PLC0415
     from awm_release.release.publish import execute_push  # noqa: PLC0415
     from awm_release.training.model_release import (  # noqa: PLC0415
         CARD_FILE, card_facts, check_model_folder, find_checkpoint, find_run_config, load_evaluation, merge_checkpoint,
@@ -110,6 +111,11 @@ def release_model(
         if checkpoint is None and hf_dir is None:
             raise ReleaseError("give the checkpoint to merge (the run's checkpoint folder), or --hf-dir with a merged "
                                "model folder; see `awm train release-model --help`")
+        if hf_dir is not None and (out is not None or overwrite):
+            raise ReleaseError("--out and --overwrite say where to merge; with --hf-dir nothing is merged and the card is "
+                               "written into that folder: drop them")
+        if tag is not None:
+            normalize_version(tag)  # refused now rather than after the merge
         found = find_checkpoint(checkpoint) if checkpoint is not None else None
         if hf_dir is not None:
             check_model_folder(hf_dir)
@@ -122,10 +128,8 @@ def release_model(
             folder = hf_dir
         else:
             assert found is not None
-            target = out or found.actor_dir.parent / "hf_model"
-            err_console.print(f"merging {found.actor_dir} -> {target} with verl's model merger", highlight=False)
-            folder = merge_checkpoint(found.actor_dir, target, overwrite=overwrite,
-                                      echo=lambda line: err_console.print(f"  {line}", style="dim", highlight=False))
+            folder = merge_checkpoint(found.actor_dir, out or found.actor_dir.parent / "hf_model", overwrite=overwrite,
+                                      echo=lambda line: err_console.print(line, style="dim", highlight=False))
         write_atomic(folder / CARD_FILE, card.encode("utf-8"))
         console.print(f"{folder}: model and card ({folder / CARD_FILE}) ready", highlight=False)
         api = HfApi()
@@ -134,8 +138,8 @@ def release_model(
         for line in plan.describe():
             console.print(line, highlight=False)
         if dry_run:
-            console.print(f"dry run: nothing was sent; to push this folder without merging again, run the same command "
-                           f"with --hf-dir {folder} and without --dry-run", highlight=False)
+            console.print(f"dry run: nothing was sent; to push this folder without merging again, run the command with "
+                          f"--hf-dir {folder} instead of --out/--overwrite, and without --dry-run", highlight=False)
             return
         commit = execute_push(plan, api)
     except ReleaseError as exc:

@@ -148,6 +148,9 @@ AWM_GRPO_OVERRIDES=(
     trainer.test_freq="$TEST_FREQ"
     trainer.default_local_dir="$(hydra_str "$CKPT_DIR")"
     trainer.resume_mode=auto
+    # Hydra's record of the resolved run config lands beside the checkpoints (CKPT_DIR/.hydra/config.yaml),
+    # where `awm train release-model` reads the hyperparameters for the model card.
+    hydra.run.dir="$(hydra_str "$CKPT_DIR")"
 )
 
 # Writes DATA_DIR/{train,validation}.parquet with `awm train data` unless both are there.
