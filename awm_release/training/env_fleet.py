@@ -8,6 +8,7 @@ node. The actor is owned by the worker that created it and goes away with the Ra
 
 from __future__ import annotations
 
+import atexit
 import os
 from typing import Any
 
@@ -33,14 +34,12 @@ class NodeEnvServer:
 
     def __init__(self, args: list[str]):
         self._server = ServerProcess(args, startup_timeout_s=STARTUP_TIMEOUT_S, log_level="warning").start()
+        atexit.register(self._server.stop)  # the actor's process exits with the Ray job: its server goes too
 
     def url(self) -> str:
         return self._server.url
 
     def stop(self) -> None:
-        self._server.stop()
-
-    def __del__(self) -> None:
         self._server.stop()
 
 
