@@ -18,6 +18,7 @@ from awm_release.release.stats import STAT_COLUMNS
 if TYPE_CHECKING:
     from huggingface_hub import CardData, DatasetCardData, RepoCard
 
+CARD_FILE = "README.md"  # where the Hub looks for a repo's card, dataset or model
 DEFAULT_TEMPLATE = TEMPLATES / "awm-envs.md.j2"
 DEFAULT_REPO_ID = "awm/envs"
 DEFAULT_LICENSE = "cc-by-4.0"

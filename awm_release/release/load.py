@@ -25,7 +25,7 @@ from awm_release.release.manifest import MANIFEST_FILE, BundleEntry, Manifest, r
 from awm_release.release.rows import env_row_to_bundle_data
 
 DEMO_SOURCE = "demo"
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _progress_console = Console(stderr=True)
 
 
@@ -48,7 +48,7 @@ def load_bundles(source: str | os.PathLike, revision: str | None = None, bundle_
         _refuse_revision(revision, f"the local folder {path}")
         manifest = read_manifest(path)
         return read_release_bundles(path, manifest, select_ids(manifest.bundles, wanted, str(path)), str(path), progress)
-    if isinstance(source, str) and _REPO_ID.match(source):
+    if isinstance(source, str) and REPO_ID.match(source):
         return _load_from_hub(source, revision, wanted, progress)
     raise ReleaseError(f"{source}: no such folder, and not a Hub dataset repo id (owner/name, e.g. awm/envs) "
                        f"nor {DEMO_SOURCE!r}")

@@ -26,7 +26,7 @@ from rich.progress import track
 from awm_release.atomic import write_atomic
 from awm_release.bundle import Bundle
 from awm_release.bundle_io import iter_bundle_files
-from awm_release.release.card import DEFAULT_LICENSE, DEFAULT_REPO_ID, render_card
+from awm_release.release.card import CARD_FILE, DEFAULT_LICENSE, DEFAULT_REPO_ID, render_card
 from awm_release.release.errors import ReleaseError
 from awm_release.release.manifest import MANIFEST_FILE, BundleEntry, Manifest, file_entry, normalize_version
 from awm_release.release.reading import ReadBundle, read_bundle_files
@@ -88,7 +88,7 @@ def pack_release(bundle_paths: Iterable[str | os.PathLike], out: str | os.PathLi
         write_atomic(staging / MANIFEST_FILE, manifest.to_json())
         card = render_card(manifest, dataset_configs(task_files), repo_id=options.repo_id, license=options.license,
                            template=options.card_template)
-        write_atomic(staging / "README.md", card.encode("utf-8"))
+        write_atomic(staging / CARD_FILE, card.encode("utf-8"))
     return manifest
 
 

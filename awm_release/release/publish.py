@@ -20,10 +20,10 @@ from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 from huggingface_hub.errors import HFValidationError, HfHubHTTPError, OfflineModeIsEnabled, RepositoryNotFoundError
 from huggingface_hub.utils import validate_repo_id
 
-from awm_release.release.errors import ReleaseError
+from awm_release.release.card import CARD_FILE
+from awm_release.release.errors import ReleaseError, first_line
 from awm_release.release.manifest import MANIFEST_FILE, check_files, read_manifest
 
-CARD_FILE = "README.md"
 REPO_TYPE = "dataset"
 
 
@@ -135,9 +135,9 @@ def hub_errors(what: str, remedy: str) -> Iterator[None]:
     try:
         yield
     except HfHubHTTPError as exc:
-        raise ReleaseError(f"{what} ({_first_line(exc)}); {remedy}") from None
+        raise ReleaseError(f"{what} ({first_line(exc)}); {remedy}") from None
     except (*_transport_errors(), OfflineModeIsEnabled) as exc:
-        raise ReleaseError(f"{what}: the Hub cannot be reached ({type(exc).__name__}: {_first_line(exc)}); check the "
+        raise ReleaseError(f"{what}: the Hub cannot be reached ({type(exc).__name__}: {first_line(exc)}); check the "
                            "network, HF_ENDPOINT and HF_HUB_OFFLINE, then retry") from None
 
 
@@ -151,6 +151,3 @@ def _transport_errors() -> tuple[type[Exception], ...]:
             continue
     return tuple(errors)
 
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

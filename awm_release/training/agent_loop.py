@@ -108,14 +108,12 @@ class Rollout:
 class AWMAgentLoop(AgentLoopBase):
     """verl agent loop over awm-serve sessions; see the module docstring for the protocol and rewards."""
 
-    def __init__(self, *args: Any, history_window: int | str = 3, verify_mode: str = "code",
-                 env_server_url: str | None = None, dataset: str = "awm/envs", revision: str | None = None,
-                 session_concurrency: int = 64, **kwargs: Any):
+    def __init__(self, *args: Any, **kwargs: Any):
         kwargs.pop("tools", None)  # verl's function tools: this loop's only tools are the two meta-tools
         kwargs.pop("name", None)  # the registry entry's own name, passed along by hydra
+        # The registry YAML's settings arrive as keyword arguments; the trainer config's `awm` section overrides them.
+        defaults = {key: kwargs.pop(key) for key in AWMLoopSettings.__dataclass_fields__ if key in kwargs}
         super().__init__(*args, **kwargs)
-        defaults = {"history_window": history_window, "verify_mode": verify_mode, "env_server_url": env_server_url,
-                    "dataset": dataset, "revision": revision, "session_concurrency": session_concurrency}
         overrides = self.config.get("awm") if hasattr(self.config, "get") else None
         self.settings = AWMLoopSettings.resolve(defaults, dict(overrides) if overrides else None)
         if self.settings.history_window and not OmegaConf.select(self.config, "trainer.use_v1", default=True):
@@ -195,8 +193,9 @@ class AWMAgentLoop(AgentLoopBase):
                 return
             finally:
                 rollout.tools_s += time.perf_counter() - started
-            before = conversation.all_messages() + [parsed.assistant_message()]
-            conversation.add_turn([parsed.assistant_message(), tool_message(parsed.calls[0].call_id, observation)])
+            assistant = parsed.assistant_message()
+            before = conversation.all_messages() + [assistant] if self.plain else []
+            conversation.add_turn([assistant, tool_message(parsed.calls[0].call_id, observation)])
             if self.plain and not await self._append_context(rollout, before, conversation.all_messages()):
                 rollout.stop_reason = "length"
                 return

@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from awm_release.agent.results import CONFIG_FILE, SUMMARY_FILE
-from awm_release.release.card import render_repo_card
-from awm_release.release.errors import ReleaseError
+from awm_release.release.card import CARD_FILE, render_repo_card
+from awm_release.release.errors import ReleaseError, first_line
+from awm_release.release.load import REPO_ID
 from awm_release.release.manifest import normalize_version
 from dataset_cards import TEMPLATES
 
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from awm_release.release.publish import PushPlan
 
 DEFAULT_TEMPLATE = TEMPLATES / "awm-model.md.j2"
-CARD_FILE = "README.md"
 DEFAULT_LICENSE = "apache-2.0"  # the Qwen3 models' license
 REPO_TYPE = "model"
 MERGER = "verl.model_merger"
@@ -70,7 +70,6 @@ AWM_SECTION = "awm"  # every key of the AWM agent loop's section is reported, ex
 AWM_SERVING_KEYS = frozenset({"env_server_url", "session_concurrency"})
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".safetensors.index.json", ".bin.index.json")
 _STEP_DIR = re.compile(r"^global_step_(\d+)$")
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
 @dataclass(frozen=True)
@@ -221,7 +220,7 @@ def read_run_settings(path: str | os.PathLike) -> dict[str, Any]:
     try:
         config = OmegaConf.load(source)
     except (OSError, yaml.YAMLError, OmegaConfBaseException) as exc:
-        raise ReleaseError(f"{source}: not a readable YAML/JSON config ({_first_line(exc)})") from None
+        raise ReleaseError(f"{source}: not a readable YAML/JSON config ({first_line(exc)})") from None
     if not isinstance(config, DictConfig):
         raise ReleaseError(f"{source}: the config is a list, not a mapping of settings; pass the run's {HYDRA_CONFIG}")
     awm = OmegaConf.select(config, AWM_SECTION)
@@ -231,7 +230,7 @@ def read_run_settings(path: str | os.PathLike) -> dict[str, Any]:
         try:
             value = OmegaConf.select(config, key, throw_on_missing=False)
         except OmegaConfBaseException as exc:
-            raise ReleaseError(f"{source}: {key} cannot be resolved ({_first_line(exc)}); pass a config with plain values "
+            raise ReleaseError(f"{source}: {key} cannot be resolved ({first_line(exc)}); pass a config with plain values "
                                "(e.g. `OmegaConf.to_yaml(cfg, resolve=True)` of the run's config)") from None
         if value is not None:
             settings[key] = OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
@@ -267,7 +266,7 @@ def load_evaluation(path: str | os.PathLike) -> Evaluation:
         raise ReleaseError(f"--eval-summary {given}: no {Path(exc.filename).name}; pass the --out folder of `awm eval` (it "
                            f"writes {CONFIG_FILE} and {SUMMARY_FILE}; `awm eval summary FOLDER` rewrites the summary)") from None
     except (OSError, ValueError) as exc:
-        raise ReleaseError(f"--eval-summary {given}: unreadable ({_first_line(exc)}); run `awm eval summary {folder}`") from None
+        raise ReleaseError(f"--eval-summary {given}: unreadable ({first_line(exc)}); run `awm eval summary {folder}`") from None
     if not summary.get("finished") or not summary.get("tasks_evaluated"):
         raise ReleaseError(f"--eval-summary {given}: the evaluation is unfinished ({summary.get('episodes', 0)} of "
                            f"{summary.get('episodes_expected', '?')} episodes); finish it by running the same `awm eval` "
@@ -376,7 +375,7 @@ def _step_and_root(step_dir: Path) -> tuple[int | None, Path | None]:
 
 def _hub_id(value: Any) -> str | None:
     """`value` when it names a Hub repo (owner/name) rather than a local path."""
-    if not isinstance(value, str) or not _HUB_ID.match(value) or Path(value).expanduser().exists():
+    if not isinstance(value, str) or not REPO_ID.match(value) or Path(value).expanduser().exists():
         return None
     return value
 
@@ -390,6 +389,3 @@ def _cell(value: Any) -> str:
 def _listing(steps: list[int]) -> str:
     return ", ".join(map(str, steps[-5:])) if steps else "none"
 
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
