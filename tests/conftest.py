@@ -14,7 +14,7 @@ from awm_release.bundle_io import write_bundle
 from env_server.process import ServerProcess
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = REPO.parent / "shared" / "awm1k-sample"
+SAMPLE_DIR = REPO / "tests" / "data" / "awm1k-sample"  # real AWM-1K records (CC BY 4.0, see tests/data/README.md)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,7 +35,7 @@ def private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     if not SAMPLE_DIR.is_dir():
-        pytest.fail(f"the AWM-1K sample is expected at {SAMPLE_DIR} (shared/ beside the repository)")
+        pytest.fail(f"the AWM-1K sample is expected at {SAMPLE_DIR}; it is part of the repository (tests/data)")
     return SAMPLE_DIR
 
 
