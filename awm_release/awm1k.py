@@ -8,9 +8,9 @@ the original line order all survive byte for byte, while the bundle stores each 
 
 from __future__ import annotations
 
+import ast
 import json
 import os
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from awm_release.atomic import write_atomic
-from awm_release.bundle import Bundle, SeedTable, TableSchema, TaskVerifiers, VerifierCode
-from awm_release.database import build_database
+from awm_release.bundle import (CODE_VERIFIER_FUNCTION, SQL_VERIFIER_FUNCTION, Bundle, SeedTable, TableSchema,
+                                TaskVerifiers, VerifierCode)
 from awm_release.names import normalize_scenario_name
 
 PLACEHOLDER_KEY = "$awm"
@@ -58,20 +58,52 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     },
 }
 AWM1K_FILES = tuple(TEMPLATES)
+# The mode each verifier file is named for. A record's actual mode is the function its code defines: real
+# pipeline output stores code-mode verifiers (`verify_task_completion`) in gen_verifier.jsonl too.
 VERIFIER_MODES = {"gen_verifier.jsonl": "sql", "gen_verifier.pure_code.jsonl": "code"}
+_MODE_OF_FUNCTION = {CODE_VERIFIER_FUNCTION: "code", SQL_VERIFIER_FUNCTION: "sql"}
+
+
+def verifier_mode(name: str, record: dict[str, Any]) -> str:
+    """The mode of a verifier record: from the function its code defines, else from the file it is in."""
+    verification = record.get("verification")
+    code = verification.get("code") if isinstance(verification, dict) else None
+    if isinstance(code, str):
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError):
+            tree = None
+        if tree is not None:
+            defined = [_MODE_OF_FUNCTION[n.name] for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in _MODE_OF_FUNCTION]
+            if len(set(defined)) == 1:
+                return defined[0]
+    return VERIFIER_MODES[name]
+
+
+def template_for(name: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The record layout of `name`, with a verifier's placeholders naming the mode its code has."""
+    template = TEMPLATES[name]
+    if name not in VERIFIER_MODES:
+        return template
+    mode = verifier_mode(name, record)
+    return {**template, "verification": {"code": _p(f"{mode}.code"), "raw_response": _p(f"{mode}.raw_response")}}
 
 
 @dataclass
 class BundleImportNotes:
-    """What the importer did to and found in one scenario."""
+    """What the importer found in one scenario: what it lacks, and every problem with its location and reason."""
 
     bundle_id: str
     sources: dict[str, int] = field(default_factory=dict)  # file -> records
     missing: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
-    seed_repairs: list[str] = field(default_factory=list)
-    seed_failures: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # from awm_release.inspection, plus records it could not read
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """`problems` (something is broken), `partial` (something is missing) or `complete`."""
+        return "problems" if self.problems or self.errors else "partial" if self.missing else "complete"
 
 
 @dataclass
@@ -131,33 +163,31 @@ def assemble_bundle(bundle_id: str, records: list[tuple[str, int, dict[str, Any]
     seen: set[tuple[str, int | None]] = set()
     for name, line_no, record in records:
         note.sources[name] = note.sources.get(name, 0) + 1
-        mode = VERIFIER_MODES.get(name)
-        key = (name, record.get("task_idx") if mode else None)
+        mode = verifier_mode(name, record) if name in VERIFIER_MODES else None
+        key = (mode or name, record.get("task_idx") if mode else None)
         if key in seen:
-            note.duplicates.append(f"{name}:{line_no}" + (f" (task {key[1]})" if mode else ""))
+            note.duplicates.append(f"{name}:{line_no}" + (f" ({mode}-mode verifier of task {key[1]})" if mode else ""))
             continue
         seen.add(key)
         try:
-            _absorb(name, record, fields, verifiers)
+            _absorb(name, record, fields, verifiers, mode)
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
             note.errors.append(f"{name}:{line_no}: unexpected record layout ({_brief(exc)}); kept verbatim for export")
     fields["verifiers"] = [
         TaskVerifiers(task_idx=idx, code=modes.get("code"), sql=modes.get("sql")) for idx, modes in sorted(verifiers.items())
     ]
     bundle = Bundle.model_validate(fields)
-    bundle, repairs = repair_backslash_quotes(bundle)
-    note.seed_repairs = [f"{location}: replaced \\' with ''" for location, _ in repairs]
     skeletons: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    provenance = {"seed_repairs": [{"location": loc, "original": orig} for loc, orig in repairs]} if repairs else {}
     for name, line_no, record in records:
-        context = _Resolver(bundle.model_copy(update={"awm1k": provenance}), record.get("task_idx"))
-        skeletons[name].append({"line": line_no, "record": _skeletonize(record, TEMPLATES[name], context)})
-    bundle = bundle.model_copy(update={"awm1k": {**provenance, "records": dict(skeletons)}})
+        context = _Resolver(bundle, record.get("task_idx"))
+        skeletons[name].append({"line": line_no, "record": _skeletonize(record, template_for(name, record), context)})
+    bundle = bundle.model_copy(update={"awm1k": {"records": dict(skeletons)}})
     note.missing = bundle.missing()
     return bundle, note
 
 
-def _absorb(name: str, record: dict[str, Any], fields: dict[str, Any], verifiers: dict[int, dict[str, VerifierCode]]) -> None:
+def _absorb(name: str, record: dict[str, Any], fields: dict[str, Any], verifiers: dict[int, dict[str, VerifierCode]],
+            mode: str | None) -> None:
     if name == "gen_scenario.jsonl":
         fields["display_name"] = record["name"]
         fields["description"] = record.get("description", "")
@@ -172,7 +202,7 @@ def _absorb(name: str, record: dict[str, Any], fields: dict[str, Any], verifiers
     elif name == "gen_envs.jsonl":
         fields["env_code"] = str(record["full_code"])
     else:
-        verifiers[int(record["task_idx"])][VERIFIER_MODES[name]] = VerifierCode.model_validate(record["verification"])
+        verifiers[int(record["task_idx"])][mode or VERIFIER_MODES[name]] = VerifierCode.model_validate(record["verification"])
 
 
 def _brief(exc: Exception) -> str:
@@ -182,44 +212,6 @@ def _brief(exc: Exception) -> str:
     if isinstance(exc, KeyError):
         return f"missing key {exc}"
     return str(exc)
-
-
-def repair_backslash_quotes(bundle: Bundle) -> tuple[Bundle, list[tuple[str, str]]]:
-    """Rewrite `\\'` as `''` in exactly those seed statements SQLite rejects and accepts once rewritten."""
-    conn = sqlite3.connect(":memory:")
-    try:
-        report = build_database(bundle, conn)
-    finally:
-        conn.close()
-    candidates = [f for f in report.seed_failures if "\\'" in f.sql]
-    if not candidates:
-        return bundle, []
-    seed = [s.model_copy(deep=True) for s in bundle.seed]
-    attempted: list[tuple[int, int, str]] = []
-    for failure in candidates:
-        i, j = _seed_position(failure.location)
-        attempted.append((i, j, seed[i].insert_statements[j]))
-        seed[i].insert_statements[j] = seed[i].insert_statements[j].replace("\\'", "''")
-    repaired = bundle.model_copy(update={"seed": seed})
-    conn = sqlite3.connect(":memory:")
-    try:
-        still_failing = {f.location for f in build_database(repaired, conn).seed_failures}
-    finally:
-        conn.close()
-    repairs = []
-    for i, j, original in attempted:
-        location = f"seed[{i}].insert_statements[{j}]"
-        if location in still_failing:
-            seed[i].insert_statements[j] = original  # the quotes were not the problem: leave it as it was
-        else:
-            repairs.append((location, original))
-    return bundle.model_copy(update={"seed": seed}), repairs
-
-
-def _seed_position(location: str) -> tuple[int, int]:
-    # "seed[3].insert_statements[12]" -> (3, 12)
-    head, tail = location.split(".")
-    return int(head[5:-1]), int(tail[len("insert_statements["):-1])
 
 
 # ---------------------------------------------------------------------------------------------- resolve
@@ -239,7 +231,7 @@ class _Resolver:
         if name == "tables":
             return [t.model_dump() for t in b.tables]
         if name == "seed":
-            return original_seed(b)
+            return [t.model_dump() for t in b.seed]
         if name == "seed_tables_count":
             return len(b.seed)
         if name == "inserts_count":
@@ -253,15 +245,6 @@ class _Resolver:
         verifier = b.verifier_for(self.task_idx) if isinstance(self.task_idx, int) else None
         code = getattr(verifier, mode) if verifier else None
         return getattr(code, part) if code else None
-
-
-def original_seed(bundle: Bundle) -> list[dict[str, Any]]:
-    """Seed tables as the source wrote them, with importer repairs undone."""
-    seed = [s.model_dump() for s in bundle.seed]
-    for repair in bundle.awm1k.get("seed_repairs", []):
-        i, j = _seed_position(repair["location"])
-        seed[i]["insert_statements"][j] = repair["original"]
-    return seed
 
 
 def _skeletonize(record: Any, template: Any, resolve: _Resolver) -> Any:

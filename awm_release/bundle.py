@@ -112,14 +112,34 @@ class Bundle(_Record):
         return lacks
 
     def problems(self) -> list[Problem]:
-        """Every semantic problem at once, each with its location; empty means valid."""
+        """Every semantic problem at once, each with its location and what it makes unusable; empty means valid."""
         return list(_semantic_problems(self))
+
+    def verifier_problem(self, task_idx: int, mode: str) -> Problem | None:
+        """Why this task's verifier of `mode` ("code" or "sql") cannot run, or None if it can (or is absent)."""
+        for i, verifier in enumerate(self.verifiers):
+            if verifier.task_idx == task_idx:
+                found = [p for p in _verifier_problems(self, i, verifier, seen=set()) if p.mode in (None, mode)]
+                return found[0] if found else None
+        return None
+
+
+# What a problem makes unusable. Quarantine keeps the rest: a bundle whose task-2 verifier does not parse
+# still serves, packs and verifies its other tasks.
+WHOLE = "bundle"  # the bundle cannot be used at all (it is skipped)
+SERVING = "serving"  # the environment code cannot run (the bundle still packs; it is not served)
+TASK = "task"  # one task (task_idx) cannot be trained or evaluated
+VERIFIER = "verifier"  # one task's verifier of one mode (task_idx, mode) cannot run
+REPORTED = "reported"  # nothing is lost beyond what the statement itself does (e.g. a seed row SQLite rejects)
 
 
 @dataclass(frozen=True)
 class Problem:
     location: str
     message: str
+    affects: str = WHOLE
+    task_idx: int | None = None
+    mode: str | None = None  # "code" or "sql", for VERIFIER problems
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
@@ -134,17 +154,32 @@ class BundleError(ValueError):
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{source}: {len(problems)} problem(s):\n{lines}")
 
+    def one_line(self) -> str:
+        """`skipped SOURCE: first problem (+N more)`: what a quarantining reader prints for a bundle it leaves out."""
+        more = f" (+{len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        return f"skipped {self.source}: {self.problems[0]}{more}" if self.problems else f"skipped {self.source}"
 
-def bundle_from_dict(data: Any, source: str = "bundle") -> Bundle:
-    """Validate a parsed bundle, raising one BundleError that lists schema and semantic problems together."""
+
+def bundle_from_dict(data: Any, source: str = "bundle", *, strict: bool = False) -> Bundle:
+    """Validate a parsed bundle, raising one BundleError that lists its problems together.
+
+    Only problems that make the whole bundle unusable raise; the others stay in `bundle.problems()` for the
+    caller to quarantine what they affect. With `strict`, every problem raises (all-or-nothing, for CI).
+    """
+    return validate_bundle(data, source, strict=strict)[0]
+
+
+def validate_bundle(data: Any, source: str = "bundle", *, strict: bool = False) -> tuple[Bundle, list[Problem]]:
+    """`bundle_from_dict`, also returning the problems that did not raise (they take a parse of all code to find)."""
     try:
         bundle = Bundle.model_validate(data)
     except ValidationError as exc:
         raise BundleError(source, [_problem_from_pydantic(err) for err in exc.errors()]) from None
     problems = bundle.problems()
-    if problems:
-        raise BundleError(source, problems)
-    return bundle
+    fatal = [p for p in problems if strict or p.affects == WHOLE]
+    if fatal:
+        raise BundleError(source, fatal)
+    return bundle, problems
 
 
 def _problem_from_pydantic(err: Any) -> Problem:
@@ -163,33 +198,39 @@ def _semantic_problems(bundle: Bundle):
         yield Problem("display_name", "empty string")
     for i, task in enumerate(bundle.tasks):
         if not task.strip():
-            yield Problem(f"tasks[{i}]", "empty string")
+            yield Problem(f"tasks[{i}]", "empty string", TASK, i)
     seen_tables: set[str] = set()
     for i, table in enumerate(bundle.tables):
         if not table.name.strip():
-            yield Problem(f"tables[{i}].name", "empty string")
+            yield Problem(f"tables[{i}].name", "empty string", REPORTED)
         elif table.name in seen_tables:
-            yield Problem(f"tables[{i}].name", f"duplicate table {table.name!r}")
+            yield Problem(f"tables[{i}].name", f"duplicate table {table.name!r}", REPORTED)
         seen_tables.add(table.name)
         if not table.ddl.strip():
-            yield Problem(f"tables[{i}].ddl", "empty string")
+            yield Problem(f"tables[{i}].ddl", "empty string", REPORTED)
     for i, seed in enumerate(bundle.seed):
         if bundle.tables and seed.table_name not in seen_tables:
-            yield Problem(f"seed[{i}].table_name", f"{seed.table_name!r} is not a table of the schema")
+            yield Problem(f"seed[{i}].table_name", f"{seed.table_name!r} is not a table of the schema", REPORTED)
     if bundle.env_code is not None:
-        yield from _syntax_problems("env_code", bundle.env_code)
+        for problem in _syntax_problems("env_code", bundle.env_code):
+            yield Problem(problem.location, problem.message, SERVING)
     seen_tasks: set[int] = set()
     for i, verifier in enumerate(bundle.verifiers):
-        where = f"verifiers[{i}]"
-        if verifier.task_idx in seen_tasks:
-            yield Problem(f"{where}.task_idx", f"duplicate verifier for task {verifier.task_idx}")
-        seen_tasks.add(verifier.task_idx)
-        if bundle.tasks and verifier.task_idx >= len(bundle.tasks):
-            yield Problem(f"{where}.task_idx", f"task {verifier.task_idx} does not exist ({len(bundle.tasks)} tasks)")
-        for mode, function in (("code", CODE_VERIFIER_FUNCTION), ("sql", SQL_VERIFIER_FUNCTION)):
-            part = getattr(verifier, mode)
-            if part is not None:
-                yield from _function_problems(f"{where}.{mode}.code", part.code, function)
+        yield from _verifier_problems(bundle, i, verifier, seen_tasks)
+
+
+def _verifier_problems(bundle: Bundle, i: int, verifier: TaskVerifiers, seen: set[int]):
+    where, idx = f"verifiers[{i}]", verifier.task_idx
+    if idx in seen:
+        yield Problem(f"{where}.task_idx", f"duplicate verifier for task {idx} (the first is used)", REPORTED, idx)
+    seen.add(idx)
+    if bundle.tasks and idx >= len(bundle.tasks):
+        yield Problem(f"{where}.task_idx", f"task {idx} does not exist ({len(bundle.tasks)} tasks)", REPORTED, idx)
+    for mode, function in (("code", CODE_VERIFIER_FUNCTION), ("sql", SQL_VERIFIER_FUNCTION)):
+        part = getattr(verifier, mode)
+        if part is not None:
+            for problem in _function_problems(f"{where}.{mode}.code", part.code, function):
+                yield Problem(problem.location, problem.message, VERIFIER, idx, mode)
 
 
 def _syntax_problems(location: str, source: str):

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from awm_release.atomic import write_atomic
-from awm_release.bundle import Bundle, BundleError, Problem, bundle_from_dict
+from awm_release.bundle import Bundle, BundleError, Problem, validate_bundle
 
 BUNDLE_SUFFIX = ".json"
 
@@ -33,8 +33,17 @@ def write_bundle(bundle: Bundle, destination: str | os.PathLike) -> Path:
     return target
 
 
-def read_bundle(path: str | os.PathLike) -> Bundle:
-    """Read and validate one bundle file; a stored sha256 that does not match the content is refused."""
+def read_bundle(path: str | os.PathLike, *, strict: bool = False) -> Bundle:
+    """Read and validate one bundle file; a stored sha256 that does not match the content is refused.
+
+    Problems that leave part of the bundle usable (a verifier that does not parse, ...) do not raise unless
+    `strict`; `bundle.problems()` lists them.
+    """
+    return read_bundle_with_problems(path, strict=strict)[0]
+
+
+def read_bundle_with_problems(path: str | os.PathLike, *, strict: bool = False) -> tuple[Bundle, list[Problem]]:
+    """`read_bundle`, also returning the problems that did not raise."""
     source = str(path)
     try:
         data = json.loads(Path(path).read_bytes())
@@ -45,14 +54,14 @@ def read_bundle(path: str | os.PathLike) -> Bundle:
     if not isinstance(data, dict):
         raise BundleError(source, [Problem("(root)", "a bundle file holds one JSON object")])
     stored_hash = data.pop("sha256", None)
-    bundle = bundle_from_dict(data, source)
+    bundle, problems = validate_bundle(data, source, strict=strict)
     if stored_hash is not None and stored_hash != bundle.sha256:
         raise BundleError(source, [Problem(
             "sha256",
             f"content hashes to {bundle.sha256} but the file records {stored_hash}: the file was changed after it "
             "was written; if the edit is intended, re-save it with `awm bundle rehash FILE`",
         )])
-    return bundle
+    return bundle, problems
 
 
 def iter_bundle_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
@@ -65,14 +74,25 @@ def iter_bundle_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
             yield path
 
 
-def read_bundles(paths: Iterable[str | os.PathLike]) -> dict[str, Bundle]:
-    """Read every bundle under `paths` keyed by id; two files with one id is an error (which one would win?)."""
+def read_bundles(paths: Iterable[str | os.PathLike], *, strict: bool = False,
+                 skipped: list[BundleError] | None = None) -> dict[str, Bundle]:
+    """Read every bundle under `paths` keyed by id; two files with one id is an error (which one would win?).
+
+    A file that cannot be used raises BundleError; when `skipped` is a list, it is left out instead and its
+    error goes there (`one_line()` says which file and why), so one broken bundle never blocks the others.
+    """
     bundles: dict[str, Bundle] = {}
     origin: dict[str, Path] = {}
     for path in iter_bundle_files(paths):
-        bundle = read_bundle(path)
-        if bundle.bundle_id in bundles:
-            raise BundleError(str(path), [Problem("bundle_id", f"{bundle.bundle_id!r} is also defined by {origin[bundle.bundle_id]}")])
+        try:
+            bundle = read_bundle(path, strict=strict)
+            if bundle.bundle_id in bundles:
+                raise BundleError(str(path), [Problem("bundle_id", f"{bundle.bundle_id!r} is also defined by {origin[bundle.bundle_id]}")])
+        except BundleError as exc:
+            if skipped is None:
+                raise
+            skipped.append(exc)
+            continue
         bundles[bundle.bundle_id] = bundle
         origin[bundle.bundle_id] = path
     return bundles

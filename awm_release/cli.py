@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,8 @@ from rich.table import Table
 from awm_release.awm1k import read_awm1k, write_awm1k
 from awm_release.bundle import BundleError, bundle_from_dict
 from awm_release.bundle_io import iter_bundle_files, read_bundle, write_bundle
+from awm_release.inspection import Inspection, inspect_bundle
+from awm_release.release.reading import read_bundle_files
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
 
 console = Console()
@@ -43,8 +46,15 @@ def _fail(message: str) -> typer.Exit:
 def import_awm1k(
     source: Annotated[Path, typer.Argument(help="Folder with any subset of the eight gen_*.jsonl files.")],
     out: Annotated[Path, typer.Argument(help="Folder to write one <bundle_id>.json per scenario into.")],
+    allow_problems: Annotated[bool, typer.Option(help="Exit 0 even when some bundles have problems (they are still written, "
+                                                      "and later commands quarantine what they cannot use).")] = False,
 ) -> None:
-    """Import AgentWorldModel-1K files as bundles, reporting what each scenario lacks and what was repaired.
+    """Import AgentWorldModel-1K files as bundles, then validate what was written and report every bundle.
+
+    Each bundle is [green]complete[/green], [yellow]partial[/yellow] (lacks parts, e.g. a scenario without code) or
+    has [red]problems[/red], each with its location and reason: a verifier that does not parse, SQL statements
+    SQLite rejects (with table and SQL), tables that end up missing, routes that share a method and path.
+    Exit code 0 only when no bundle has problems, or with --allow-problems.
 
     Round trip is lossless: `awm export-awm1k OUT --out DIR` writes the original records back byte for byte.
     """
@@ -52,22 +62,46 @@ def import_awm1k(
         result = read_awm1k(source)
     except FileNotFoundError as exc:
         raise _fail(str(exc)) from None
-    for bundle in track(result.bundles, description="writing bundles", console=console, transient=True):
-        write_bundle(bundle, out)
-    table = Table("bundle", "records", "lacks", "notes", title=f"{len(result.bundles)} bundle(s) -> {out}")
-    complete = 0
+    written = [write_bundle(bundle, out) for bundle in track(result.bundles, description="writing bundles", console=console,
+                                                               transient=True)]
+    unreadable: list[BundleError] = []
+    checked = {r.bundle.bundle_id: r.measured for r in track(
+        read_bundle_files(written, skipped=unreadable, measure=inspect_bundle), description="validating what was written",
+        total=len(written), console=console, transient=True)}
+    table = Table("bundle", "status", "records", "lacks", "problems", title=f"{len(result.bundles)} bundle(s) -> {out}")
+    broken = len(unreadable)
     for bundle in result.bundles:
         note = result.notes[bundle.bundle_id]
-        complete += not note.missing
-        remarks = [f"repaired {r}" for r in note.seed_repairs] + [f"duplicate {d} (first kept)" for d in note.duplicates]
-        remarks += note.errors
-        table.add_row(bundle.bundle_id, str(sum(note.sources.values())), "; ".join(note.missing) or "-", "\n".join(remarks) or "-")
+        inspection: Inspection | None = checked.get(bundle.bundle_id)
+        note.problems = inspection.problems if inspection else ["the written file cannot be read back (see below)"]
+        broken += note.status == "problems"
+        table.add_row(bundle.bundle_id, _STATUS_STYLE[note.status], str(sum(note.sources.values())),
+                      "; ".join(note.missing) or "-", str(len(note.problems) + len(note.errors)) if note.status == "problems" else "-")
     console.print(table)
-    console.print(f"{complete} complete, {len(result.bundles) - complete} partial")
+    for bundle in result.bundles:
+        note = result.notes[bundle.bundle_id]
+        lines = note.errors + note.problems + [f"duplicate record {d}: the first is used, this one still exports" for d in note.duplicates]
+        if lines:
+            console.print(f"[bold]{bundle.bundle_id}[/bold] ({out / (bundle.bundle_id + '.json')}):", highlight=False)
+            for line in lines[:_SHOWN]:
+                console.print(f"  - {line}", highlight=False, markup=False, soft_wrap=True)
+            if len(lines) > _SHOWN:
+                console.print(f"  ... and {len(lines) - _SHOWN} more: `awm bundle validate {out / (bundle.bundle_id + '.json')}` "
+                              "lists them all", highlight=False)
+    for error in unreadable:
+        console.print(f"[red]error:[/red] {error.one_line()}", highlight=False)
+    counts = Counter(result.notes[b.bundle_id].status for b in result.bundles)
+    console.print(f"{counts['complete']} complete, {counts['partial']} partial, {counts['problems']} with problems", highlight=False)
     for error in result.file_errors:
         console.print(f"[yellow]warning:[/yellow] {error}", highlight=False)
-    if result.file_errors:
+    if (broken or result.file_errors) and not allow_problems:
+        console.print("exit 1: some bundles have problems (they were written; later commands leave out what they cannot "
+                      "use); pass --allow-problems to accept them", highlight=False)
         raise typer.Exit(1)
+
+
+_STATUS_STYLE = {"complete": "[green]complete[/green]", "partial": "[yellow]partial[/yellow]", "problems": "[red]problems[/red]"}
+_SHOWN = 20  # problem lines shown per bundle; `awm bundle validate` shows all
 
 
 @app.command("export-awm1k")
@@ -86,20 +120,33 @@ def export_awm1k(
 
 
 @bundle_app.command("validate")
-def validate(paths: Annotated[list[Path], typer.Argument(help="Bundle files or folders of them.")]) -> None:
-    """Report every problem of every bundle, with its location; exit 1 if any is invalid."""
-    bad = 0
-    for path in iter_bundle_files(paths):
-        try:
-            bundle = read_bundle(path)
-        except BundleError as exc:
-            bad += 1
-            console.print(f"[red]invalid[/red] {exc}", highlight=False)
-            continue
-        lacks = bundle.missing()
-        console.print(f"[green]ok[/green] {path} ({bundle.bundle_id}, sha256 {bundle.sha256[:12]})"
-                      + (f"; lacks: {'; '.join(lacks)}" if lacks else ""), highlight=False)
-    if bad:
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Bundle files or folders of them.")],
+    strict: Annotated[bool, typer.Option(help="Exit 1 when any bundle has any problem (default: only when a bundle "
+                                              "cannot be used at all).")] = False,
+) -> None:
+    """Report every bundle: usable or not, what it lacks, and every problem with its location and what it costs.
+
+    A problem that leaves the rest usable (a verifier that does not parse, a rejected seed row) is reported and
+    the bundle still counts as usable: serving and packing quarantine just that part. Exit 1 if a bundle cannot
+    be used at all, or with --strict if any has a problem.
+    """
+    files = list(iter_bundle_files(paths))
+    unusable: list[BundleError] = []
+    with_problems = 0
+    for read in track(read_bundle_files(files, skipped=unusable, measure=inspect_bundle), "validating", total=len(files),
+                      console=console, transient=True):
+        inspection: Inspection = read.measured
+        lacks = f"; lacks: {'; '.join(inspection.lacks)}" if inspection.lacks else ""
+        label = "[green]ok[/green]" if not inspection.problems else f"[yellow]ok, {len(inspection.problems)} problem(s)[/yellow]"
+        console.print(f"{label} {read.path} ({read.bundle.bundle_id}, sha256 {read.sha256[:12]}){lacks}", highlight=False)
+        for line in inspection.problems:
+            console.print(f"  - {line}", highlight=False, markup=False, soft_wrap=True)
+        with_problems += bool(inspection.problems)
+    for error in unusable:
+        console.print(f"[red]unusable[/red] {error}", highlight=False)
+    console.print(f"{len(files) - len(unusable)} usable ({with_problems} with problems), {len(unusable)} unusable", highlight=False)
+    if unusable or (strict and with_problems):
         raise typer.Exit(1)
 
 

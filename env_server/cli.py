@@ -12,7 +12,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from awm_release.bundle import Bundle, BundleError
+from awm_release.bundle import SERVING, Bundle, BundleError
 from awm_release.bundle_io import read_bundles
 from awm_release.demo import DEFAULT_DEMO_BUNDLE, demo_bundle_ids, load_demo_bundle
 from awm_release.judge import JudgeConfig
@@ -65,7 +65,7 @@ def serve(
     runs_dir: Annotated[Optional[Path], typer.Option(help="Where DELETE /sessions/{id}?save=true writes run folders (trajectory + databases).")] = None,
     judge_base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible endpoint of the LLM judge for sql-mode verification.")] = None,
     judge_model: Annotated[Optional[str], typer.Option(help="Model name of the LLM judge.")] = None,
-    allow_seed_errors: Annotated[bool, typer.Option(help="Serve bundles whose seed INSERTs partly fail (failures are logged and listed at /bundles/{id}).")] = False,
+    strict: Annotated[bool, typer.Option(help="All or nothing: refuse to start if any bundle has a problem (an unreadable file, a verifier that does not parse, a failed SQL statement). By default such parts are skipped with one line each, failed seed statements are skipped as the original AWM runtime skips them, and the rest is served.")] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -78,14 +78,14 @@ def serve(
         judge = JudgeConfig(base_url=judge_base_url, model=judge_model, api_key=api_key)
     config = ServeConfig(workers=workers, max_sessions=max_sessions, idle_timeout_s=idle_timeout, call_timeout_s=call_timeout,
                          verifier_timeout_s=verifier_timeout, verifier_pool_size=verifier_pool_size,
-                         worker_memory_mb=worker_memory_mb, allow_seed_errors=allow_seed_errors, runs_dir=runs_dir, judge=judge)
+                         worker_memory_mb=worker_memory_mb, strict=strict, runs_dir=runs_dir, judge=judge)
     try:
         if dataset is not None:
             selected = load_bundles(dataset, revision, bundle_ids or None)
         else:
             if revision is not None:
                 _fail("--revision needs --dataset")
-            selected = select_bundles(bundle_ids or [], bundles or [])
+            selected = select_bundles(bundle_ids or [], bundles or [], strict=strict)
     except (BundleError, ReleaseError, KeyError) as exc:
         _fail(exc.args[0] if isinstance(exc, KeyError) else str(exc))
     preload = list(selected) if bundle_ids or not (bundles or dataset) else []
@@ -99,7 +99,7 @@ def serve(
 
 
 async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeConfig, host: str, port: int, log_level: str) -> int:
-    registry = BundleRegistry(selected, allow_seed_errors=config.allow_seed_errors)
+    registry = BundleRegistry(selected, strict=config.strict)
     backend: SessionBackend = WorkerPool(registry, config) if config.workers > 0 else SessionManager(registry, config)
     try:
         if isinstance(backend, WorkerPool):
@@ -127,17 +127,54 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def select_bundles(bundle_ids: list[str], paths: list[Path]) -> dict[str, Bundle]:
-    """Named bundles from the demo and --bundles; with no names, every --bundles bundle or the default demo."""
-    from_paths = read_bundles(paths) if paths else {}
+def select_bundles(bundle_ids: list[str], paths: list[Path], *, strict: bool = False) -> dict[str, Bundle]:
+    """Named bundles from the demo and --bundles; with no names, every servable --bundles bundle or the default demo.
+
+    Quarantine: a bundle file that cannot be read, or (when not named) one whose code cannot be served, is
+    left out with one line on stderr; a named bundle that cannot be served is an error. `strict`: any problem is.
+    """
+    errors: list[BundleError] = []
+    from_paths = read_bundles(paths, strict=strict, skipped=None if strict else errors) if paths else {}
+    skipped = [e.one_line() for e in errors]
     if not bundle_ids:
-        return from_paths or {DEFAULT_DEMO_BUNDLE: load_demo_bundle(DEFAULT_DEMO_BUNDLE)}
+        if not paths:
+            return {DEFAULT_DEMO_BUNDLE: load_demo_bundle(DEFAULT_DEMO_BUNDLE)}
+        servable = {}
+        for bundle_id, bundle in from_paths.items():
+            reason = unservable_reason(bundle)
+            if reason:
+                skipped.append(f"not serving {bundle_id}: {reason}")
+            else:
+                servable[bundle_id] = bundle
+        _report_skipped(skipped)
+        if not servable:
+            raise KeyError(f"no servable bundle under {', '.join(map(str, paths))} ({len(skipped)} left out, see above)")
+        return servable
+    _report_skipped(skipped)
     available = set(demo_bundle_ids()) | set(from_paths)
     unknown = [b for b in bundle_ids if b not in available]
     if unknown:
         raise KeyError(f"unknown bundle(s) {', '.join(unknown)}; available: {', '.join(sorted(available))}"
                        + ("" if paths else " (pass --bundles DIR to serve imported bundles)"))
-    return {b: from_paths[b] if b in from_paths else load_demo_bundle(b) for b in bundle_ids}
+    selected = {b: from_paths[b] if b in from_paths else load_demo_bundle(b) for b in bundle_ids}
+    for bundle_id, bundle in selected.items():
+        reason = unservable_reason(bundle)
+        if reason:
+            raise KeyError(f"bundle {bundle_id} cannot be served: {reason}")
+    return selected
+
+
+def unservable_reason(bundle: Bundle) -> str | None:
+    """Why a bundle cannot be served at all (no code, or code that does not parse), or None."""
+    if bundle.env_code is None:
+        return "it has no environment code (gen_envs)"
+    problem = next((p for p in bundle.problems() if p.affects == SERVING), None)
+    return str(problem) if problem else None
+
+
+def _report_skipped(lines: list[str]) -> None:
+    for line in lines:
+        console.print(f"[yellow]warning:[/yellow] {line}", highlight=False)
 
 
 def main() -> None:

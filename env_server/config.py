@@ -18,6 +18,6 @@ class ServeConfig:
     verifier_timeout_s: float = 30.0
     verifier_pool_size: int = 2
     worker_memory_mb: int = 4096
-    allow_seed_errors: bool = False
+    strict: bool = False  # refuse a bundle with any problem (failed SQL statements included) instead of quarantining
     runs_dir: Path | None = None
     judge: JudgeConfig | None = None

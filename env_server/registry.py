@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass
 
 from awm_release.bundle import Bundle
-from awm_release.database import HydrationError, HydrationReport, build_template_image
+from awm_release.database import HydrationError, HydrationReport, build_database, check_tables, existing_tables
 from env_server.errors import EnvironmentLoadError, HostError
 from env_server.runtime import Environment, load_environment
 
@@ -25,12 +26,33 @@ class HydratedBundle:
     load_seconds: float
 
 
+def hydrate_bundle(bundle: Bundle, *, strict: bool = False) -> tuple[Environment, bytes, HydrationReport]:
+    """The bundle's environment and template image, built as the original AWM runtime builds them.
+
+    SQL first (tables, indexes, then the seed with foreign keys on; failing statements are skipped and
+    reported), then the environment code's module-level code against that same database. A declared
+    table that is still missing afterwards is fatal; with `strict`, so is any failed statement.
+    """
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    try:
+        report = build_database(bundle, conn)
+        before_code = existing_tables(conn)
+        environment = load_environment(bundle, conn)
+        conn.commit()
+        check_tables(bundle, conn, report, before_code)
+        if report.missing_tables or (strict and report.failures):
+            raise HydrationError(bundle.bundle_id, report.failures, report.missing_tables)
+        return environment, conn.serialize(), report
+    finally:
+        conn.close()
+
+
 class BundleRegistry:
     """The bundles this server serves, hydrated on first use."""
 
-    def __init__(self, bundles: dict[str, Bundle], *, allow_seed_errors: bool = False):
+    def __init__(self, bundles: dict[str, Bundle], *, strict: bool = False):
         self.bundles = bundles
-        self.allow_seed_errors = allow_seed_errors
+        self.strict = strict
         self._hydrated: dict[str, HydratedBundle] = {}
 
     @property
@@ -55,12 +77,13 @@ class BundleRegistry:
             bundle = self.bundles[bundle_id]
             started = time.perf_counter()
             try:
-                image, report = build_template_image(bundle, allow_seed_errors=self.allow_seed_errors)
-                environment = load_environment(bundle)
+                environment, image, report = hydrate_bundle(bundle, strict=self.strict)
             except (HydrationError, EnvironmentLoadError) as exc:  # the bundle, not the request, is broken
                 raise HostError(500, "bundle_load_failed", str(exc)) from None
-            for failure in report.failures:
-                log.warning("bundle %s: seed statement skipped: %s", bundle_id, failure)
+            notes = report.notes()
+            if notes:  # as in the original runtime, these statements were skipped; say so once, per bundle
+                log.warning("bundle %s: %d note(s) about its database (GET /bundles/%s lists them):\n  %s",
+                            bundle_id, len(notes), bundle_id, "\n  ".join(notes))
             hydrated = HydratedBundle(bundle, environment, image, report, time.perf_counter() - started)
             self._hydrated[bundle_id] = hydrated
             log.info("hydrated %s in %.0f ms (%d tools, %d rows)", bundle_id, hydrated.load_seconds * 1000,

@@ -1,10 +1,13 @@
 """Run a bundle's generated FastAPI app in-process, with every request routed to its session's database.
 
-The environment code is executed once per process. Its module-level sessionmakers are given a session
-class whose `get_bind` returns the current request's session connection (a context variable), drawn
-from one routing engine per bundle that also replaces the module-level `engine`; so each request sees
-the in-memory SQLite database of the session that made it, and no code is re-executed.
-Tool calls are ASGI calls straight into the app: no sockets, no subprocesses.
+The environment code is executed once per process, as the original AWM runtime runs it: every engine it
+creates (whatever URL it names) is the bundle's one routing engine, so its module-level code
+(`Base.metadata.create_all(engine)`, and anything else) runs against the template database being built.
+Afterwards its sessionmakers are given a session class whose `get_bind` returns the current request's
+session connection (a context variable); so each request sees the in-memory SQLite database of the
+session that made it, and no code is re-executed.
+Tool calls are ASGI calls into the app, through its middleware and exception handlers, each to its own
+route: two routes on one method and path are two tools that each run their own handler.
 
 Isolation: environment code runs inside the server process. A handler that loops forever or allocates
 without bound affects the process it runs in; see the README's "What is isolated" section.
@@ -16,24 +19,34 @@ import ast
 import json
 import linecache
 import os
+import re
 import sqlite3
 import sys
 import traceback
 import types
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
+import sqlalchemy
+import sqlalchemy.engine
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from sqlalchemy.pool import NullPool
+from starlette.convertors import StringConvertor
+from starlette.exceptions import HTTPException
 
 from awm_release.bundle import Bundle
 from env_server.errors import EnvironmentLoadError, ToolCallError
-from env_server.tools import Tool, tools_from_openapi
+from env_server.tools import TOOL_METHODS, Request, Tool, tool_from_operation, unique_names
 
 class SessionDatabase:
     """One session's SQLite connection, and the SQLAlchemy Connection over it that its requests share.
@@ -126,10 +139,10 @@ class Environment:
             raise ToolCallError(
                 "unknown_tool", f"no tool named {tool_name!r} in {self.bundle_id}; available: {', '.join(self.tools)}"
             )
-        path, query, body = tool.build_request(arguments or {})
+        request = tool.build_request(arguments or {})
         token = current_database.set(db)
         try:
-            status, is_json, raw = await self._asgi_request(tool.method, path, query, body)
+            status, is_json, raw = await self._asgi_request(tool, request)
         except Exception as exc:  # raised inside the environment's own code
             raise ToolCallError("environment_error", self._describe_crash(exc), status=500) from None
         finally:
@@ -147,25 +160,32 @@ class Environment:
         kind = "tool_error" if status < 500 else "environment_error"
         raise ToolCallError(kind, f"{tool.name} answered HTTP {status}: {_text(detail)}", status=status, detail=detail)
 
-    async def _asgi_request(self, method: str, path: str, query: bytes, body: bytes | None) -> tuple[int, bool, bytes]:
-        """One request straight into the app: (status, is the body JSON, body)."""
-        headers = [(b"host", b"awm-env"), (b"accept", b"application/json")]
+    async def _asgi_request(self, tool: Tool, request: Request) -> tuple[int, bool, bytes]:
+        """One request into the app, for the tool's own route: (status, is the body JSON, body)."""
+        body = request.body
+        headers = [(b"host", b"awm-env"), (b"accept", b"application/json"), *request.headers]
         if body is not None:
             headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        path, raw_path = tool.path, tool.path
+        for name, value in request.path_params.items():
+            path = path.replace("{" + name + "}", value)
+            raw_path = raw_path.replace("{" + name + "}", quote(value, safe=""))
         scope = {
             "type": "http",
             "asgi": {"version": "3.0"},
             "http_version": "1.1",
-            "method": method,
+            "method": tool.method,
             "scheme": "http",
             "path": path,
-            "raw_path": path.encode(),
+            "raw_path": raw_path.encode("ascii"),
             "root_path": "",
-            "query_string": query,
+            "query_string": request.query,
             "headers": headers,
             "client": ("127.0.0.1", 0),
             "server": ("awm-env", 80),
         }
+        if tool.route is not None:
+            scope[_ROUTE_KEY] = (tool.route, request.path_params)
         sent_body = False
 
         async def receive() -> dict[str, Any]:
@@ -214,8 +234,9 @@ def _validation_message(tool_name: str, payload: Any) -> str:
         return f"{tool_name}: invalid arguments: {_text(payload)}"
     parts = []
     for err in errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path")]
-        field_name = ".".join(loc) or "(arguments)"
+        raw_loc = list(err.get("loc", []))
+        loc = [str(p) for p in raw_loc if p not in ("body", "query", "path", "header")]
+        field_name = ".".join(loc) or ("(request body: no body arguments were given)" if raw_loc == ["body"] else "(arguments)")
         got = f" (got {json.dumps(err['input'])[:80]})" if "input" in err and err["input"] is not None else ""
         parts.append(f"{field_name}: {err.get('msg', 'invalid')}{got}")
     return f"invalid arguments for {tool_name}: " + "; ".join(parts)
@@ -225,8 +246,12 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)[:500]
 
 
-def load_environment(bundle: Bundle) -> Environment:
-    """Execute the bundle's code once (without its `__main__` block) and rebind its database handles."""
+def load_environment(bundle: Bundle, database: sqlite3.Connection | None = None) -> Environment:
+    """Execute the bundle's code once (without its `__main__` block) and rebind its database handles.
+
+    Its module-level code runs against `database` (the template being built, as the original runtime runs it
+    against the bundle's database file), or against a throwaway in-memory database when none is given.
+    """
     if bundle.env_code is None:
         raise EnvironmentLoadError(bundle.bundle_id, "the bundle has no environment code (gen_envs) and cannot be served")
     filename = f"<awm-env {bundle.bundle_id}>"
@@ -241,12 +266,12 @@ def load_environment(bundle: Bundle) -> Environment:
     module = types.ModuleType(module_name)
     module.__file__ = filename
     sys.modules[module_name] = module  # pydantic resolves forward references through sys.modules
-    saved = {name: os.environ.get(name) for name in _DATABASE_ENV_VARS}
+    engine = _routing_engine()
+    template = SessionDatabase(database if database is not None else sqlite3.connect(":memory:"))
+    token = current_database.set(template)
     try:
-        for name in _DATABASE_ENV_VARS:  # import-time engine points at a throwaway in-memory database
-            os.environ[name] = "sqlite://"
-        with warnings.catch_warnings():  # generated code uses FastAPI's deprecated `example=`; not the user's concern
-            warnings.simplefilter("ignore")
+        with _every_engine_is(engine), _database_variables(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # generated code uses FastAPI's deprecated `example=`; not the user's concern
             exec(compile(tree, filename, "exec"), module.__dict__)
     except Exception as exc:
         sys.modules.pop(module_name, None)
@@ -254,17 +279,116 @@ def load_environment(bundle: Bundle) -> Environment:
         source_line = linecache.getline(filename, line) if line else None
         raise EnvironmentLoadError(bundle.bundle_id, f"{type(exc).__name__}: {exc}", line, source_line) from None
     finally:
+        template.end_request()
+        template.release()
+        current_database.reset(token)
+        if database is None:
+            template.conn.close()
+    app = _find_app(bundle.bundle_id, module)
+    _rebind_database_handles(module, engine)
+    tools = {tool.name: tool for tool in app_tools(app)}
+    if not tools:
+        raise EnvironmentLoadError(bundle.bundle_id, "the FastAPI app defines no routes, so there are no tools")
+    return Environment(bundle.bundle_id, app, tools, filename)
+
+
+@contextmanager
+def _every_engine_is(engine: Engine) -> Iterator[None]:
+    """While the code runs, `create_engine(...)` gives the bundle's routing engine, whatever URL it names.
+
+    The original runtime rewrites every `create_engine(` line of the code to open the bundle's database
+    file; this is the same, without editing source text.
+    """
+    saved = sqlalchemy.create_engine, sqlalchemy.engine.create_engine
+
+    def bundle_engine(*args: Any, **kwargs: Any) -> Engine:
+        return engine
+
+    sqlalchemy.create_engine = sqlalchemy.engine.create_engine = bundle_engine
+    try:
+        yield
+    finally:
+        sqlalchemy.create_engine, sqlalchemy.engine.create_engine = saved
+
+
+@contextmanager
+def _database_variables() -> Iterator[None]:
+    """DATABASE_PATH / DATABASE_URL name an in-memory database while the code runs (nothing on disk)."""
+    saved = {name: os.environ.get(name) for name in _DATABASE_ENV_VARS}
+    for name in _DATABASE_ENV_VARS:
+        os.environ[name] = "sqlite://"
+    try:
+        yield
+    finally:
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    app = _find_app(bundle.bundle_id, module)
-    _rebind_database_handles(module)
-    tools = {tool.name: tool for tool in tools_from_openapi(app.openapi())}
-    if not tools:
-        raise EnvironmentLoadError(bundle.bundle_id, "the FastAPI app defines no routes, so there are no tools")
-    return Environment(bundle.bundle_id, app, tools, filename)
+
+
+def app_tools(app: FastAPI) -> list[Tool]:
+    """One tool per route and method, in declaration order, each bound to its own route.
+
+    FastAPI's OpenAPI document keeps only the last of several routes on one method and path; each of the
+    others gets its operation from a document of its own, so none disappears and none borrows another's schema.
+    """
+    openapi = app.openapi()
+    routes: dict[tuple[str, str], list[APIRoute]] = {}
+    for route in app.router.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            for method in route.methods:
+                routes.setdefault((route.path_format, method.lower()), []).append(route)
+    direct = _install_route_dispatch(app)
+    tools: list[Tool] = []
+    for path, item in openapi.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in TOOL_METHODS:
+                continue
+            candidates = routes.get((path, method), []) if direct else []
+            if len(candidates) < 2:
+                tools.append(tool_from_operation(method, path, operation, openapi, candidates[0] if candidates else None))
+                continue
+            for route in candidates:  # several routes on one method and path: a document per route
+                own = get_openapi(title=app.title, version=app.version, openapi_version=app.openapi_version, routes=[route])
+                tools.append(tool_from_operation(method, path, own["paths"][path][method], own, route))
+    return unique_names(tools)
+
+
+_ROUTE_KEY = "awm.route"  # scope key: (route, path values) of the tool being called
+
+
+def _install_route_dispatch(app: FastAPI) -> bool:
+    """Make the app's router hand a request carrying `_ROUTE_KEY` straight to that route (False if it cannot)."""
+    router = app.router
+    by_path = getattr(router, "middleware_stack", None)
+    if by_path is None:
+        return False
+    if getattr(by_path, "awm_dispatch", False):
+        return True
+
+    async def dispatch(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        target = scope.get(_ROUTE_KEY)
+        if target is None:
+            await by_path(scope, receive, send)
+            return
+        route, values = target
+        params: dict[str, Any] = {}
+        for name, value in values.items():
+            convertor = route.param_convertors.get(name)
+            if convertor is None:
+                continue
+            # A string value is passed whole (even with a `/`); other types must look like themselves, as in a URL.
+            if not value or (not isinstance(convertor, StringConvertor) and not re.fullmatch(convertor.regex, value)):
+                raise HTTPException(status_code=404)  # what the router answers when no route takes the path
+            params[name] = convertor.convert(value)
+        scope.setdefault("router", router)
+        scope.update({"endpoint": route.endpoint, "path_params": params, "route": route})
+        await route.handle(scope, receive, send)
+
+    dispatch.awm_dispatch = True  # type: ignore[attr-defined]
+    router.middleware_stack = dispatch
+    return True
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
@@ -284,13 +408,13 @@ def _find_app(bundle_id: str, module: types.ModuleType) -> FastAPI:
     return apps[0]
 
 
-def _rebind_database_handles(module: types.ModuleType) -> None:
+def _rebind_database_handles(module: types.ModuleType, engine: Engine) -> None:
     """Route every module-level Engine, sessionmaker and scoped_session to the current session's database."""
-    engine = _routing_engine()
     for name, value in list(vars(module).items()):
         if isinstance(value, Engine):
-            value.dispose()
-            setattr(module, name, engine)
+            if value is not engine:
+                value.dispose()
+                setattr(module, name, engine)
         elif isinstance(value, scoped_session):
             value.remove()
             _route_sessionmaker(value.session_factory, engine)

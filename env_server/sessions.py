@@ -144,6 +144,8 @@ class SessionManager:
             "tasks": hydrated.bundle.tasks,
             "tools": self.bundle_tools(hydrated.bundle.bundle_id),
             "seed_failures": [str(f) for f in hydrated.report.failures],
+            "database_notes": hydrated.report.notes(),
+            "problems": [str(p) for p in hydrated.bundle.problems()],
         }
 
     async def call(self, session_id: str, tool: str, arguments: dict[str, Any] | None) -> bytes:
@@ -176,6 +178,10 @@ class SessionManager:
         task_idx = session.task_idx if task_idx is None else task_idx
         if task_idx is None:
             raise HostError(400, "task_required", "this session was created without a task; pass task_idx to verify")
+        problem = session.hydrated.bundle.verifier_problem(task_idx, "code" if mode == "code" else "sql")
+        if problem is not None:  # quarantined: the rest of the bundle serves, this verifier cannot run
+            raise HostError(400, "no_verifier", f"{session.bundle_id} task {task_idx}: its {mode}-mode verifier "
+                                                f"cannot run ({problem})")
         async with session.lock:
             final_image = session.db.conn.serialize()
             calls = session.trajectory()["calls"] if mode == "sql" else None

@@ -1,20 +1,39 @@
 """Tools derived from an environment's FastAPI routes, and the mapping of flat arguments onto a request.
 
 A tool is one route: name = `operation_id`, description = summary + description, and one JSON Schema
-whose properties merge the path, query and body parameters (the shape agents and MCP clients expect).
+whose properties merge the path, query, header and body parameters (the shape agents and MCP clients expect).
+
+Arguments become a request exactly as the original AWM runtime's MCP layer (fastapi-mcp 0.4) builds it, so
+an agent's call means the same thing here: path and query parameters are taken out by name, header
+parameters become headers, and whatever remains (unknown names included) is the JSON body, sent only by
+POST, PUT and PATCH and only when something remains. One deliberate difference: the original splices path
+values into the URL unescaped, so a `/`, `?`, `#` or `%` in a value reaches the handler mangled or reaches
+another route; here every tool calls its own route with its path values intact (env_server.runtime).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote, urlencode
+
+import httpx
 
 from env_server.errors import ToolCallError
 
 _REF_PREFIX = "#/components/schemas/"
-_BODY_KEY = "body"  # argument name for a request body that is not a JSON object (e.g. a list)
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+TOOL_METHODS = ("get", "post", "put", "delete", "patch")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What one call sends: path parameter values (as strings), query string, headers and JSON body."""
+
+    path_params: dict[str, str]
+    query: bytes
+    headers: list[tuple[bytes, bytes]]
+    body: bytes | None
 
 
 @dataclass(frozen=True)
@@ -26,103 +45,84 @@ class Tool:
     path: str
     path_params: tuple[str, ...] = ()
     query_params: tuple[str, ...] = ()
-    body_fields: tuple[str, ...] | None = None  # None: no body; (): a non-object body under "body"
+    header_params: tuple[str, ...] = ()
     required: frozenset[str] = field(default_factory=frozenset)
+    route: Any = field(default=None, compare=False, repr=False)  # the route it runs (None: dispatched by path)
 
     def public(self) -> dict[str, Any]:
         """The JSON an agent sees (MCP `Tool` field names)."""
         return {"name": self.name, "description": self.description, "inputSchema": self.input_schema}
 
-    def build_request(self, arguments: dict[str, Any]) -> tuple[str, bytes, bytes | None]:
-        """Split flat arguments into (path, query string, JSON body), rejecting unknown or missing names."""
+    def build_request(self, arguments: dict[str, Any]) -> Request:
+        """Split flat arguments as the original runtime does; a missing path value is refused (it would name no resource)."""
         if not isinstance(arguments, dict):
             raise ToolCallError("invalid_arguments", f"arguments for {self.name} must be a JSON object, got {type(arguments).__name__}")
-        known = set(self.input_schema.get("properties", {}))
-        unknown = sorted(set(arguments) - known)
-        if unknown:
-            expected = ", ".join(sorted(known)) or "(none)"
-            raise ToolCallError("invalid_arguments", f"unknown argument(s) {', '.join(unknown)} for tool {self.name}; expected: {expected}")
-        absent = sorted(name for name in self.required if arguments.get(name) is None)
+        rest = dict(arguments)
+        absent = [name for name in self.path_params if name not in rest]
         if absent:
-            raise ToolCallError("invalid_arguments", f"missing required argument(s) for tool {self.name}: {', '.join(absent)}")
-        path = self.path
-        for name in self.path_params:
-            path = path.replace("{" + name + "}", quote(_scalar(arguments[name]), safe=""))
-        query = urlencode(
-            [(name, _scalar(v)) for name in self.query_params for v in _as_list(arguments.get(name))]
-        ).encode("ascii")
-        body: bytes | None = None
-        if self.body_fields is not None:
-            if self.body_fields:
-                payload: Any = {k: v for k, v in arguments.items() if k in self.body_fields}
-            else:
-                payload = arguments.get(_BODY_KEY)
-            body = json.dumps(payload).encode("utf-8")
-        return path, query, body
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
+            raise ToolCallError("invalid_arguments", f"missing required argument(s) for tool {self.name}: {', '.join(absent)}",
+                                status=422)
+        path_values = {name: str(rest.pop(name)) for name in self.path_params}
+        query = {name: rest.pop(name) for name in self.query_params if name in rest}
+        headers = {name: rest.pop(name) for name in self.header_params if name in rest}
+        try:
+            query_string = str(httpx.QueryParams(query)).encode("ascii")
+            header_list = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in httpx.Headers(headers).multi_items()]
+            body = None
+            if rest and self.method in _BODY_METHODS:
+                body = json.dumps(rest, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError, UnicodeEncodeError) as exc:
+            raise ToolCallError("invalid_arguments", f"arguments for {self.name} cannot be sent: {exc}") from None
+        return Request(path_values, query_string, header_list, body)
 
 
 def tools_from_openapi(openapi: dict[str, Any]) -> list[Tool]:
-    """One tool per operation of the app's OpenAPI document, in declaration order."""
-    components = openapi.get("components", {}).get("schemas", {})
+    """One tool per operation of an OpenAPI document, in declaration order (dispatched by path)."""
     tools: list[Tool] = []
-    used: set[str] = set()
     for path, item in openapi.get("paths", {}).items():
         for method, operation in item.items():
-            if method.lower() not in {"get", "post", "put", "patch", "delete"}:
-                continue
-            name = operation.get("operationId") or f"{method}_{path}".strip("/").replace("/", "_")
-            while name in used:  # FastAPI only warns on duplicates; tools need unique names
-                name += "_"
-            used.add(name)
-            tools.append(_tool(name, method.upper(), path, operation, components))
-    return tools
+            if method.lower() in TOOL_METHODS:
+                tools.append(tool_from_operation(method, path, operation, openapi))
+    return unique_names(tools)
 
 
-def _tool(name: str, method: str, path: str, operation: dict[str, Any], components: dict[str, Any]) -> Tool:
+def unique_names(tools: list[Tool]) -> list[Tool]:
+    """FastAPI only warns on a repeated operation_id; tools need unique names, so later ones get a `_` suffix."""
+    used: set[str] = set()
+    out = []
+    for tool in tools:
+        name = tool.name
+        while name in used:
+            name += "_"
+        used.add(name)
+        out.append(tool if name == tool.name else replace(tool, name=name))
+    return out
+
+
+def tool_from_operation(method: str, path: str, operation: dict[str, Any], openapi: dict[str, Any], route: Any = None) -> Tool:
+    """The tool for one OpenAPI operation; `openapi` supplies the component schemas its `$ref`s point at."""
+    components = openapi.get("components", {}).get("schemas", {})
+    name = operation.get("operationId") or f"{method}_{path}".strip("/").replace("/", "_")
     properties: dict[str, Any] = {}
     required: set[str] = set()
-    path_params: list[str] = []
-    query_params: list[str] = []
+    located: dict[str, list[str]] = {"path": [], "query": [], "header": []}
     for param in operation.get("parameters", []):
         where = param.get("in")
-        if where not in ("path", "query"):
-            continue  # headers and cookies are the host's business, not the agent's
+        if where not in located:
+            continue  # cookies: the original runtime does not pass them either
         schema = dict(param.get("schema", {}))
         if param.get("description") and "description" not in schema:
             schema["description"] = param["description"]
         properties[param["name"]] = schema
-        if param.get("required"):
+        if param.get("required") or where == "path":
             required.add(param["name"])
-        (path_params if where == "path" else query_params).append(param["name"])
-    body_fields: tuple[str, ...] | None = None
+        located[where].append(param["name"])
     content = operation.get("requestBody", {}).get("content", {})
-    body_schema = (content.get("application/json") or {}).get("schema")
+    body_schema = next(iter(content.values()), {}).get("schema") if content else None
     if body_schema is not None:
         resolved = _resolve(body_schema, components)
-        if resolved.get("type") == "object" or "properties" in resolved:
-            body_props = resolved.get("properties", {})
-            properties.update(body_props)
-            required.update(resolved.get("required", []))
-            body_fields = tuple(body_props)
-        else:
-            properties[_BODY_KEY] = body_schema
-            if operation["requestBody"].get("required"):
-                required.add(_BODY_KEY)
-            body_fields = ()
+        properties.update(resolved.get("properties", {}))
+        required.update(resolved.get("required", []))
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         schema["required"] = sorted(required)
@@ -137,12 +137,13 @@ def _tool(name: str, method: str, path: str, operation: dict[str, Any], componen
         name=name,
         description=description,
         input_schema=schema,
-        method=method,
+        method=method.upper(),
         path=path,
-        path_params=tuple(path_params),
-        query_params=tuple(query_params),
-        body_fields=body_fields,
+        path_params=tuple(located["path"]),
+        query_params=tuple(located["query"]),
+        header_params=tuple(located["header"]),
         required=frozenset(required),
+        route=route,
     )
 
 

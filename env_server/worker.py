@@ -45,7 +45,7 @@ def config_to_json(config: ServeConfig) -> str:
 
 class Worker:
     def __init__(self, config: ServeConfig):
-        self.registry = BundleRegistry({}, allow_seed_errors=config.allow_seed_errors)
+        self.registry = BundleRegistry({}, strict=config.strict)
         self.manager = SessionManager(self.registry, config)
 
     async def handle(self, op: str, kwargs: dict[str, Any]) -> Any:

@@ -62,7 +62,8 @@ def test_sample_databases_build_without_failures(sample_dir):
 
 @pytest.fixture
 def quirky_dir(sample_dir, tmp_path):
-    """The sample plus the quirks of the full dataset: display names, duplicate rows, backslash quotes, a bad line."""
+    """The sample plus the quirks of real pipeline output: display names, duplicate rows, backslash quotes, a bad line,
+    a code-mode verifier in gen_verifier.jsonl, a verifier that does not parse."""
     work = tmp_path / "quirky"
     shutil.copytree(sample_dir, work)
     with (work / "gen_scenario.jsonl").open("a", encoding="utf-8") as f:
@@ -76,6 +77,11 @@ def quirky_dir(sample_dir, tmp_path):
     (work / "gen_sample.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sample), encoding="utf-8")
     with (work / "gen_tasks.jsonl").open("a", encoding="utf-8") as f:
         f.write('{"scenario": "broken", "tasks": [\n')
+    code_mode = json.loads(pure[2])  # task 2's code-mode verifier, also written (as real output does) to gen_verifier.jsonl
+    code_mode["task_idx"] = 5
+    broken = {**code_mode, "task_idx": 6, "verification": {"code": "def verify_task(a, b):\n    return {'x': (}\n", "raw_response": ""}}
+    with (work / "gen_verifier.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps(code_mode, ensure_ascii=False) + "\n" + json.dumps(broken, ensure_ascii=False) + "\n")
     return work
 
 
@@ -84,14 +90,16 @@ def test_quirks_are_handled_reported_and_still_lossless(quirky_dir, tmp_path):
     notes = result.notes
     content = next(b for b in result.bundles if b.bundle_id == "content_platform_1")
     assert content.display_name == "Content Platform 1" and content.description == "A video platform."
-    assert notes["e_commerce_33"].duplicates == ["gen_verifier.pure_code.jsonl:4 (task 1)"]
-    assert notes["e_commerce_33"].seed_repairs == ["seed[0].insert_statements[3]: replaced \\' with ''"]
+    assert notes["e_commerce_33"].duplicates == ["gen_verifier.pure_code.jsonl:4 (code-mode verifier of task 1)"]
     e_commerce = next(b for b in result.bundles if b.bundle_id == "e_commerce_33")
+    assert e_commerce.verifier_for(5).code.code == e_commerce.verifier_for(2).code.code  # its mode is the function it defines
+    assert e_commerce.verifier_for(5).sql is None and e_commerce.verifier_for(6).sql is not None
+    assert "syntax error" in str(e_commerce.verifier_problem(6, "sql"))
     users = e_commerce.seed[0].insert_statements
-    assert "'o''brien'" in users[3] and "needs\\'email" in users[4]  # only what SQLite rejected and then accepted
+    assert "'o\\'brien'" in users[3]  # kept as written: the original runtime rejects this row, and so does the template
     assert any("invalid JSON" in e and e.startswith("gen_tasks.jsonl:4") for e in result.file_errors)
     _, report = build_template_image(e_commerce, allow_seed_errors=True)
-    assert [f.location for f in report.seed_failures] == ["seed[0].insert_statements[4]"]
+    assert [f.location for f in report.seed_failures] == ["seed[0].insert_statements[3]", "seed[0].insert_statements[4]"]
     write_awm1k(result.bundles, tmp_path / "out")
     for name in AWM1K_FILES:
         original = (quirky_dir / name).read_text(encoding="utf-8").splitlines(True)

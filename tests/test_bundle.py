@@ -25,7 +25,7 @@ def test_validation_reports_every_problem_with_its_location():
         verifiers=[{"task_idx": 5, "code": {"code": "def something_else(): pass"}}],
     )
     with pytest.raises(BundleError) as info:
-        bundle_from_dict(data, "shop.json")
+        bundle_from_dict(data, "shop.json", strict=True)
     found = {str(p) for p in info.value.problems}
     assert "tasks[1]: empty string" in found
     assert "tasks[2]: empty string" in found
@@ -37,6 +37,26 @@ def test_validation_reports_every_problem_with_its_location():
     assert "verifiers[0].task_idx: task 5 does not exist (3 tasks)" in found
     assert "verifiers[0].code.code: defines no top-level function verify_task_completion()" in found
     assert str(info.value).startswith("shop.json: 9 problem(s)")
+    with pytest.raises(BundleError) as info:  # quarantine: only what makes the whole bundle unusable raises
+        bundle_from_dict(data, "shop.json")
+    assert [str(p) for p in info.value.problems] == ["bundle_id: 'Shop 1' is not normalized (lowercase letters, digits and _ only)"]
+
+
+def test_problems_say_what_they_make_unusable_and_the_rest_stays_usable():
+    broken_sql = "def verify_task(initial_db_path, final_db_path):\n    return {'x': (}\n"
+    data = minimal(tasks=["Buy a thing.", "Sell a thing.", " "], env_code="def broken(:\n", verifiers=[
+        {"task_idx": 0, "code": {"code": "def verify_task_completion(a, b, c=None):\n    return {'result': 'others'}\n"},
+         "sql": {"code": broken_sql}},
+        {"task_idx": 1, "code": {"code": "def other(): pass\n"}},
+    ])
+    bundle = bundle_from_dict(data, "shop.json")
+    affects = {(p.location, p.affects, p.task_idx, p.mode) for p in bundle.problems()}
+    assert affects == {("tasks[2]", "task", 2, None), ("env_code", "serving", None, None),
+                       ("verifiers[0].sql.code", "verifier", 0, "sql"), ("verifiers[1].code.code", "verifier", 1, "code")}
+    assert bundle.verifier_problem(0, "code") is None
+    assert str(bundle.verifier_problem(0, "sql")) == "verifiers[0].sql.code: line 2: syntax error: closing parenthesis '}' does not match opening parenthesis '('"
+    assert "defines no top-level function verify_task_completion()" in str(bundle.verifier_problem(1, "code"))
+    assert bundle.verifier_problem(1, "sql") is None and bundle.verifier_problem(2, "code") is None
 
 
 def test_schema_errors_are_located_too():

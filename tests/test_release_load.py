@@ -121,13 +121,19 @@ def test_content_that_does_not_match_the_manifest_is_refused_by_name(release, tm
     assert list(load_bundles(edited, bundle_ids=["clinic_booking_1"])) == ["clinic_booking_1"]  # the others still load
 
 
-def test_invalid_rows_are_reported_like_invalid_bundle_files(release, tmp_path):
-    def break_verifier(rows, i):
-        rows[i]["verifiers"][0]["code"]["code"] = "def something_else():\n    pass\n"
+def test_invalid_rows_are_reported_like_invalid_bundle_files_and_quarantined_in_bulk(release, tmp_path, caplog):
+    def break_row(rows, i):
+        rows[i]["format_version"] = 99
 
-    edited = _copy_with_edited_row(release, tmp_path, "task_tracker_1", break_verifier)
-    with pytest.raises(BundleError, match=r"verifiers\[0\]\.code\.code: defines no top-level function verify_task_completion"):
-        load_bundles(edited, bundle_ids=["task_tracker_1"])
+    edited = _copy_with_edited_row(release, tmp_path, "task_tracker_1", break_row)
+    with pytest.raises(BundleError, match=r"format_version: unsupported version 99"):
+        load_bundles(edited, bundle_ids=["task_tracker_1"])  # asked for by name: its error
+    loaded = load_bundles(edited, progress=False)  # all of them: the broken one is left out, with one line
+    assert "task_tracker_1" not in loaded and len(loaded) == len(read_manifest(release).bundles) - 1
+    assert [r.getMessage() for r in caplog.records if r.name == "awm.release"] == [
+        f"skipped {edited}: bundle task_tracker_1: format_version: unsupported version 99 (this release reads 1)"]
+    with pytest.raises(BundleError):
+        load_bundles(edited, progress=False, strict=True)
 
 
 def test_cli_unpack_writes_bundle_files(release, tmp_path):

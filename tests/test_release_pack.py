@@ -189,7 +189,7 @@ def test_a_failed_repack_leaves_the_previous_release_intact(imported_dir, tmp_pa
     bad.mkdir()
     (bad / "broken.json").write_text("{\"bundle_id\": \"Not Normalized\"}")
     with pytest.raises(Exception, match="broken.json"):
-        pack_release([imported_dir, bad], out, PackOptions(version="1.1.0", overwrite=True, **QUIET))
+        pack_release([imported_dir, bad], out, PackOptions(version="1.1.0", overwrite=True, strict=True, **QUIET))
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "rel"]  # no staging folder left behind
     pack_release([imported_dir], out, PackOptions(version="1.1.0", overwrite=True, **QUIET))

@@ -108,8 +108,9 @@ def test_calls_route_to_the_connection_they_are_given():
     [
         ("nope", {}, "unknown_tool", "no tool named 'nope' in notes_1; available: add_note, get_note, crash"),
         ("get_note", {"note_id": "seven"}, "invalid_arguments", "note_id: Input should be a valid integer"),
-        ("get_note", {"id": 1}, "invalid_arguments", "unknown argument(s) id for tool get_note; expected: note_id"),
-        ("add_note", {"folder": "x"}, "invalid_arguments", "missing required argument(s) for tool add_note: text"),
+        ("get_note", {"id": 1}, "invalid_arguments", "missing required argument(s) for tool get_note: note_id"),
+        ("add_note", {"folder": "x"}, "invalid_arguments", "(request body: no body arguments were given): Field required"),
+        ("add_note", {"folder": "x", "pin": True}, "invalid_arguments", "(request body: no body arguments were given): Field required"),
         ("crash", {}, "environment_error", f"ZeroDivisionError: division by zero (env_code line {CRASH_LINE}: 'return {{\"ratio\": 1 / 0}}')"),
     ],
 )

@@ -244,11 +244,16 @@ def eval_command(
         raise EvalError("--dataset is required: a release folder written by `awm release pack`, or a Hub dataset repo "
                         "such as awm/envs (see `awm eval --help`)")
     endpoint = run.endpoint()
-    tasks = select_tasks(load_split_tasks(dataset, split, revision), task or [], limit)
+    skipped: list[str] = []
+    verify_mode = VerifyMode(run.verify_mode).value
+    tasks = select_tasks(load_split_tasks(dataset, split, revision, verifier="code" if verify_mode == "code" else "sql",
+                                          skipped=skipped), task or [], limit)
+    for line in skipped:
+        err_console.print(f"[yellow]warning:[/yellow] {line}", highlight=False)
     target = out or Path("evals") / f"{endpoint.model.replace('/', '_')}-{split}"
     settings = EvalSettings(dataset=dataset, split=split, endpoint=endpoint, out=target, revision=revision, k=k,
                             concurrency=concurrency, protocol=run.protocol(), sampling=run.sampling(),
-                            verify_mode=VerifyMode(run.verify_mode).value, server=run.server,
+                            verify_mode=verify_mode, server=run.server,
                             judge_base_url=run.judge_base_url, judge_model=run.judge_model, save_episodes=save_episodes)
     summary = run_eval(settings, tasks, console=err_console)
     if compare_with:

@@ -22,8 +22,13 @@ class TaskRef:
         return f"{self.bundle_id}:{self.task_idx}"
 
 
-def load_split_tasks(source: str | os.PathLike, split: str, revision: str | None = None) -> list[TaskRef]:
-    """Every task of `split` in a release folder (as `awm release pack` writes) or Hub dataset repo, in order."""
+def load_split_tasks(source: str | os.PathLike, split: str, revision: str | None = None, *,
+                     verifier: str | None = None, skipped: list[str] | None = None) -> list[TaskRef]:
+    """Every task of `split` in a release folder (as `awm release pack` writes) or Hub dataset repo, in order.
+
+    With `verifier` ("code" or "sql"), a task without a usable verifier of that mode (absent, or left out by
+    the pack's quarantine) is left out, with one line appended to `skipped` (quarantine, not refusal).
+    """
     import datasets  # noqa: PLC0415 - `datasets` takes a second to import: only commands that read a release pay it
 
     datasets.disable_progress_bars()
@@ -35,7 +40,15 @@ def load_split_tasks(source: str | os.PathLike, split: str, revision: str | None
                               "`awm release pack` or a Hub dataset repo id such as awm/envs") from None
     if split not in splits:
         raise TaskSourceError(f"{source} has no {split!r} split; it has: {', '.join(splits)}")
-    return sorted(TaskRef(row["bundle_id"], int(row["task_idx"]), row["task"]) for row in splits[split])
+    tasks = []
+    for row in splits[split]:
+        ref = TaskRef(row["bundle_id"], int(row["task_idx"]), row["task"])
+        if verifier is not None and not (row.get("verifiers") or {}).get(verifier):
+            if skipped is not None:
+                skipped.append(f"skipped task {ref.key}: it has no usable {verifier}-mode verifier in this release")
+            continue
+        tasks.append(ref)
+    return sorted(tasks)
 
 
 def select_tasks(tasks: list[TaskRef], only: Iterable[str] = (), limit: int | None = None) -> list[TaskRef]:

@@ -50,11 +50,15 @@ def pack(
     license: Annotated[str, typer.Option(help="License identifier for the card header.")] = DEFAULT_LICENSE,
     card_template: Annotated[Optional[Path], typer.Option(help="Jinja2 card template to use instead of the built-in one.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an earlier release already in --out.")] = False,
+    strict: Annotated[bool, typer.Option(help="All or nothing: stop at the first bundle with any problem. By default "
+                                               "unusable bundles, tasks and verifiers are left out, one line each, and "
+                                               "listed in the manifest and card.")] = False,
 ) -> None:
     """Pack bundles into a folder that is exactly a Hugging Face dataset repository.
 
     Configs `envs` (one row per bundle) and `tasks` (splits train / validation / test), parquet under data/,
-    README.md (the dataset card) and manifest.json (per-bundle sha256). Same inputs, same bytes.
+    README.md (the dataset card) and manifest.json (per-bundle sha256). Same inputs, same bytes. A broken
+    bundle never blocks the others: what cannot be used is left out and listed (see --strict).
 
     [bold]Examples[/bold]
 
@@ -65,12 +69,15 @@ def pack(
     from awm_release.release.pack import PackOptions, pack_release  # noqa: PLC0415 - `datasets` loads in ~1 s: only for pack
 
     options = PackOptions(version=version, seed=seed, created_at=created_at, repo_id=repo_id, license=license,
-                          card_template=card_template, overwrite=overwrite)
+                          card_template=card_template, overwrite=overwrite, strict=strict)
     try:
         manifest = pack_release(bundles, out, options)
     except (ReleaseError, BundleError) as exc:
         raise _fail(exc) from None
     console.print(f"{out}: version {manifest.version}; {_split_summary(manifest.counts)}", highlight=False)
+    if manifest.skipped or manifest.quarantined:
+        console.print(f"left out: {len(manifest.skipped):,} bundle file(s), parts of {len(manifest.quarantined):,} bundle(s) "
+                      f"(listed above, in {out}/manifest.json and in the card)", highlight=False)
     console.print(f"load it: datasets.load_dataset({str(out)!r}, 'tasks'); push it: awm release push {out} --repo {repo_id}",
                   highlight=False)
 

@@ -8,6 +8,7 @@ file and its sha256 compared with the manifest's, so a damaged or edited downloa
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import re
 from collections import defaultdict
@@ -27,16 +28,19 @@ from awm_release.release.rows import env_row_to_bundle_data
 DEMO_SOURCE = "demo"
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _progress_console = Console(stderr=True)
+log = logging.getLogger("awm.release")
 
 
 def load_bundles(source: str | os.PathLike, revision: str | None = None, bundle_ids: Iterable[str] | None = None,
-                 *, progress: bool = True) -> dict[str, Bundle]:
+                 *, progress: bool = True, strict: bool = False) -> dict[str, Bundle]:
     """Bundles keyed by id from `source`: a folder written by `awm release pack`, a Hub dataset repo id
     ("awm/envs", through the Hugging Face cache, so it works offline once cached), or "demo".
 
     `revision` (a tag like "v1.0.0", a branch or a commit) applies to Hub repos. With `bundle_ids`, only
-    those are read. Raises ReleaseError for an unusable source or unknown ids, BundleError for a bundle that
-    fails validation or whose sha256 differs from the manifest's.
+    those are read. Raises ReleaseError for an unusable source or unknown ids. A bundle that fails validation
+    or whose sha256 differs from the manifest's raises BundleError when it was named in `bundle_ids` (or with
+    `strict`); when loading them all, it is skipped with one warning line (quarantine). A loaded bundle may
+    still have unusable parts: `bundle.problems()` lists them.
     """
     wanted = None if bundle_ids is None else list(dict.fromkeys(bundle_ids))
     if isinstance(source, str) and source == DEMO_SOURCE:
@@ -47,9 +51,10 @@ def load_bundles(source: str | os.PathLike, revision: str | None = None, bundle_
     if path.exists():
         _refuse_revision(revision, f"the local folder {path}")
         manifest = read_manifest(path)
-        return read_release_bundles(path, manifest, select_ids(manifest.bundles, wanted, str(path)), str(path), progress)
+        ids = select_ids(manifest.bundles, wanted, str(path))
+        return read_release_bundles(path, manifest, ids, str(path), progress, strict=strict, skip_unusable=wanted is None)
     if isinstance(source, str) and REPO_ID.match(source):
-        return _load_from_hub(source, revision, wanted, progress)
+        return _load_from_hub(source, revision, wanted, progress, strict)
     raise ReleaseError(f"{source}: no such folder, and not a Hub dataset repo id (owner/name, e.g. awm/envs) "
                        f"nor {DEMO_SOURCE!r}")
 
@@ -71,8 +76,10 @@ def select_ids(available: Iterable[str], wanted: list[str] | None, where: str) -
     return wanted
 
 
-def read_release_bundles(folder: Path, manifest: Manifest, ids: list[str], where: str, progress: bool = True) -> dict[str, Bundle]:
-    """Read `ids` from the shards the manifest names, validate each and check its sha256."""
+def read_release_bundles(folder: Path, manifest: Manifest, ids: list[str], where: str, progress: bool = True, *,
+                         strict: bool = False, skip_unusable: bool = False) -> dict[str, Bundle]:
+    """Read `ids` from the shards the manifest names, validate each (`strict`: every problem is fatal) and check
+    its sha256; an unusable bundle raises BundleError, or with `skip_unusable` is left out with a warning line."""
     by_file: dict[str, dict[int, str]] = defaultdict(dict)
     for bundle_id in ids:
         entry = manifest.bundles[bundle_id]
@@ -84,7 +91,12 @@ def read_release_bundles(folder: Path, manifest: Manifest, ids: list[str], where
             rows[wanted_rows[row_index]] = row
     bundles = {}
     for bundle_id in track(ids, "checking bundles", console=_progress_console, transient=True, disable=not progress or len(ids) < 2):
-        bundles[bundle_id] = _bundle_from_row(rows[bundle_id], bundle_id, manifest.bundles[bundle_id], where)
+        try:
+            bundles[bundle_id] = _bundle_from_row(rows[bundle_id], bundle_id, manifest.bundles[bundle_id], where, strict)
+        except BundleError as exc:
+            if strict or not skip_unusable:
+                raise
+            log.warning("%s", exc.one_line())
     return bundles
 
 
@@ -111,12 +123,12 @@ def _read_rows(path: Path, wanted: set[int], expected_rows: int, where: str) -> 
         start += size
 
 
-def _bundle_from_row(row: dict[str, Any], bundle_id: str, entry: BundleEntry, where: str) -> Bundle:
+def _bundle_from_row(row: dict[str, Any], bundle_id: str, entry: BundleEntry, where: str, strict: bool) -> Bundle:
     source = f"{where}: bundle {bundle_id}"
     if row.get("bundle_id") != bundle_id:
         raise BundleError(source, [Problem("(row)", f"{entry.file} row {entry.row} holds {row.get('bundle_id')!r}, not "
                                            f"{bundle_id!r} as {MANIFEST_FILE} says; re-download or re-pack the release")])
-    bundle = bundle_from_dict(env_row_to_bundle_data(row), source)
+    bundle = bundle_from_dict(env_row_to_bundle_data(row), source, strict=strict)
     if bundle.sha256 != entry.sha256:
         raise BundleError(source, [Problem(
             "sha256", f"content hashes to {bundle.sha256} but {MANIFEST_FILE} records {entry.sha256}: the data was "
@@ -130,13 +142,13 @@ def hub_manifest(repo_id: str, revision: str | None = None) -> Manifest:
     return read_manifest(_snapshot(repo_id, revision, [MANIFEST_FILE], f"{repo_id}@{revision or 'main'}"))
 
 
-def _load_from_hub(repo_id: str, revision: str | None, wanted: list[str] | None, progress: bool) -> dict[str, Bundle]:
+def _load_from_hub(repo_id: str, revision: str | None, wanted: list[str] | None, progress: bool, strict: bool) -> dict[str, Bundle]:
     where = f"{repo_id}@{revision or 'main'}"
     manifest = hub_manifest(repo_id, revision)
     ids = select_ids(manifest.bundles, wanted, where)
     shards = sorted({manifest.bundles[b].file for b in ids})
     folder = _snapshot(repo_id, revision, [MANIFEST_FILE, *shards], where)
-    return read_release_bundles(folder, manifest, ids, where, progress)
+    return read_release_bundles(folder, manifest, ids, where, progress, strict=strict, skip_unusable=wanted is None)
 
 
 def _snapshot(repo_id: str, revision: str | None, patterns: list[str], where: str) -> Path:

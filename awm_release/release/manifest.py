@@ -50,6 +50,14 @@ class Manifest(BaseModel):
     statistics: list[dict[str, Any]]
     files: dict[str, FileEntry]  # every data shard
     bundles: dict[str, BundleEntry]
+    skipped: dict[str, str] = Field(default_factory=dict)  # bundle file left out -> why (quarantine)
+    quarantined: dict[str, list[str]] = Field(default_factory=dict)  # packed bundle -> its unusable parts, each with why
+
+    @property
+    def content_digest(self) -> str:
+        """sha256 over every data shard's name and sha256: changes whenever any row does."""
+        listing = "".join(f"{name}\t{entry.sha256}\n" for name, entry in sorted(self.files.items()))
+        return hashlib.sha256(listing.encode("utf-8")).hexdigest()
 
     @property
     def tag(self) -> str:

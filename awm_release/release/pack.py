@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import track
 
 from awm_release.atomic import write_atomic
-from awm_release.bundle import Bundle
+from awm_release.bundle import REPORTED, SERVING, TASK, BundleError, Problem
 from awm_release.bundle_io import iter_bundle_files
 from awm_release.release.card import CARD_FILE, DEFAULT_LICENSE, DEFAULT_REPO_ID, render_card
 from awm_release.release.errors import ReleaseError
@@ -33,7 +33,7 @@ from awm_release.release.reading import ReadBundle, read_bundle_files
 from awm_release.release.rows import bundle_to_env_row, task_rows
 from awm_release.release.schema import ENVS_FEATURES, TASKS_FEATURES
 from awm_release.release.splits import DEFAULT_SEED, TASK_SPLITS, SplitRecipe, assign_splits
-from awm_release.release.stats import compute_statistics
+from awm_release.release.stats import bundle_figures, compute_statistics
 
 ENVS_CONFIG, TASKS_CONFIG = "envs", "tasks"
 ENVS_SPLIT = "environments"
@@ -54,10 +54,16 @@ class PackOptions:
     card_template: str | os.PathLike | None = None
     overwrite: bool = False
     progress: bool = True
+    strict: bool = False  # all or nothing: any problem in any bundle stops the pack (default: quarantine)
 
 
 def pack_release(bundle_paths: Iterable[str | os.PathLike], out: str | os.PathLike, options: PackOptions) -> Manifest:
-    """Read and validate the bundles, split them, and write the dataset folder atomically; returns its manifest."""
+    """Read and validate the bundles, split them, and write the dataset folder atomically; returns its manifest.
+
+    Quarantine (unless `options.strict`): a bundle file that cannot be used is left out, a task or verifier
+    that cannot be used is left out of the `tasks` config, each with one line on stderr; the manifest and
+    the card list them all with the reason.
+    """
     version = normalize_version(options.version)
     created_at = resolve_created_at(options.created_at)
     target = Path(out)
@@ -65,31 +71,51 @@ def pack_release(bundle_paths: Iterable[str | os.PathLike], out: str | os.PathLi
     files = list(iter_bundle_files(bundle_paths))
     if not files:
         raise ReleaseError("no bundle files found: pass bundle files or folders of them (as `awm import-awm1k` writes)")
-    read = list(track(read_bundle_files(files), "reading bundles", total=len(files), console=_progress_console,
-                      transient=True, disable=not options.progress))
+    skipped: list[BundleError] = []
+    read = list(track(read_bundle_files(files, strict=options.strict, skipped=None if options.strict else skipped,
+                                        measure=bundle_figures),
+                      "reading bundles", total=len(files), console=_progress_console, transient=True, disable=not options.progress))
+    if not read:
+        raise ReleaseError(f"none of the {len(files):,} bundle file(s) can be packed:\n" + "\n".join(e.one_line() for e in skipped))
     read.sort(key=lambda r: r.bundle.bundle_id)
+    quarantined = {r.bundle.bundle_id: [f"{p} ({_leaves_out(p)})" for p in r.problems if p.affects != REPORTED]
+                   for r in read}
+    quarantined = {bundle_id: lines for bundle_id, lines in quarantined.items() if lines}
+    for line in [e.one_line() for e in skipped] + [f"{b}: {line}" for b, lines in quarantined.items() for line in lines]:
+        _progress_console.print(f"[yellow]quarantined:[/yellow] {line}", highlight=False, soft_wrap=True)
     ordered = [r.bundle for r in read]
     recipe = SplitRecipe(seed=options.seed)
     splits = assign_splits(ordered, recipe)
     with _staged_folder(target) as staging:
         env_entries, files_written = _write_envs(staging, read, splits.roles, options.progress)
-        task_files = _write_tasks(staging, ordered, splits.task_splits)
+        task_files, task_counts = _write_tasks(staging, read, splits.task_splits)
         files_written.update(task_files)
         manifest = Manifest(
             version=version,
             created_at=created_at,
             split_recipe=recipe.as_dict(),
             counts={"environments": len(ordered), "environments_by_role": splits.role_counts(),
-                    "tasks": splits.task_counts(), "tasks_total": sum(splits.task_counts().values())},
-            statistics=compute_statistics(ordered),
+                    "tasks": task_counts, "tasks_total": sum(task_counts.values())},
+            statistics=compute_statistics(ordered, [r.measured for r in read]),
             files={name: file_entry(staging / name) for name in sorted(files_written)},
             bundles=env_entries,
+            skipped={e.source: "; ".join(map(str, e.problems)) for e in skipped},
+            quarantined=quarantined,
         )
         write_atomic(staging / MANIFEST_FILE, manifest.to_json())
-        card = render_card(manifest, dataset_configs(task_files), repo_id=options.repo_id, license=options.license,
-                           template=options.card_template)
+        card = render_card(manifest, dataset_configs(task_files, manifest), repo_id=options.repo_id,
+                           license=options.license, template=options.card_template)
         write_atomic(staging / CARD_FILE, card.encode("utf-8"))
     return manifest
+
+
+def _leaves_out(problem: Problem) -> str:
+    """What quarantine leaves out for this problem, in words."""
+    if problem.affects == SERVING:
+        return "not servable: its tasks left out of the tasks config"
+    if problem.affects == TASK:
+        return f"task {problem.task_idx} left out of the tasks config"
+    return f"task {problem.task_idx}'s {problem.mode}-mode verifier left out of the tasks config"
 
 
 def resolve_created_at(explicit: str | None) -> str:
@@ -111,13 +137,19 @@ def resolve_created_at(explicit: str | None) -> str:
     return EPOCH
 
 
-def dataset_configs(task_files: Iterable[str]) -> list[dict[str, Any]]:
-    """The card's `configs`: `envs` (default) and `tasks` with the splits that have rows."""
-    configs: list[dict[str, Any]] = [{"config_name": ENVS_CONFIG, "default": True,
+def dataset_configs(task_files: Iterable[str], manifest: Manifest) -> list[dict[str, Any]]:
+    """The card's `configs`: `envs` (default) and `tasks` with the splits that have rows.
+
+    Each config's `description` names the release's content digest: `datasets` keys its cache of a local
+    folder on the card's configs (not on the data files' content), so without it, a second release packed
+    into a folder of the same name would load the first one's rows from the cache.
+    """
+    described = f"awm-release {manifest.version}, content sha256 {manifest.content_digest}"
+    configs: list[dict[str, Any]] = [{"config_name": ENVS_CONFIG, "default": True, "description": f"environments; {described}",
                                       "data_files": [{"split": ENVS_SPLIT, "path": f"{ENVS_DIR}/{ENVS_SPLIT}-*.parquet"}]}]
     present = [s for s in TASK_SPLITS if any(Path(f).name.startswith(f"{s}-") for f in task_files)]
     if present:
-        configs.append({"config_name": TASKS_CONFIG,
+        configs.append({"config_name": TASKS_CONFIG, "description": f"tasks; {described}",
                         "data_files": [{"split": s, "path": f"{TASKS_DIR}/{s}-*.parquet"} for s in present]})
     return configs
 
@@ -138,11 +170,12 @@ def _write_envs(folder: Path, read: list[ReadBundle], roles: dict[str, str], pro
     return entries, written
 
 
-def _write_tasks(folder: Path, bundles: list[Bundle], task_splits: dict[str, list[str]]) -> set[str]:
+def _write_tasks(folder: Path, read: list[ReadBundle], task_splits: dict[str, list[str]]) -> tuple[set[str], dict[str, int]]:
+    """The `tasks` shards (quarantined tasks and verifiers left out) and the rows written per split."""
     by_split: dict[str, list[dict[str, Any]]] = {s: [] for s in TASK_SPLITS}
-    for bundle in bundles:
-        if bundle.bundle_id in task_splits:
-            for row in task_rows(bundle, task_splits[bundle.bundle_id]):
+    for item in read:
+        if item.bundle.bundle_id in task_splits:
+            for row in task_rows(item.bundle, task_splits[item.bundle.bundle_id], item.problems):
                 by_split[row["split"]].append(row)
     written = set()
     for split, rows in by_split.items():
@@ -150,7 +183,7 @@ def _write_tasks(folder: Path, bundles: list[Bundle], task_splits: dict[str, lis
             name = f"{TASKS_DIR}/{split}-00000-of-00001.parquet"
             _write_parquet(folder / name, rows, TASKS_FEATURES.arrow_schema, ["bundle_id", "split"])
             written.add(name)
-    return written
+    return written, {split: len(rows) for split, rows in by_split.items()}
 
 
 def _write_parquet(path: Path, rows: list[dict[str, Any]], schema: pa.Schema, stats_columns: list[str]) -> None:

@@ -10,9 +10,10 @@ AWM-1K round trip needs byte for byte.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from awm_release.bundle import Bundle
+from awm_release.bundle import SERVING, TASK, VERIFIER, Bundle, Problem
 
 JSON_FIELDS = ("api_spec", "awm1k")
 ARROW_FIELDS = ("format_version", "bundle_id", "display_name", "description", "tasks", "tables", "seed", "env_code", "verifiers")
@@ -40,13 +41,25 @@ def env_row_to_bundle_data(row: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def task_rows(bundle: Bundle, splits: list[str]) -> list[dict[str, Any]]:
-    """Rows of the `tasks` config for one bundle: task text, its verifiers' code per mode, and its split."""
+def task_rows(bundle: Bundle, splits: list[str], problems: Iterable[Problem] = ()) -> list[dict[str, Any]]:
+    """Rows of the `tasks` config for one bundle: task text, its verifiers' code per mode, and its split.
+
+    Quarantine: a task with a problem of its own (or of its environment code) is left out, and a verifier that
+    cannot run is null here
+    (the `envs` row keeps the bundle exactly as it is; the manifest says what was left out and why).
+    """
+    problems = list(problems)
+    if any(p.affects == SERVING for p in problems):
+        return []  # its environment cannot run, so none of its tasks can be trained or evaluated
+    unusable_tasks = {p.task_idx for p in problems if p.affects == TASK}
+    unusable_verifiers = {(p.task_idx, p.mode) for p in problems if p.affects == VERIFIER}
     rows = []
     for idx, (task, split) in enumerate(zip(bundle.tasks, splits, strict=True)):
+        if idx in unusable_tasks:
+            continue
         verifier = bundle.verifier_for(idx)
-        code = verifier.code.code if verifier and verifier.code else None
-        sql = verifier.sql.code if verifier and verifier.sql else None
+        code = verifier.code.code if verifier and verifier.code and (idx, "code") not in unusable_verifiers else None
+        sql = verifier.sql.code if verifier and verifier.sql and (idx, "sql") not in unusable_verifiers else None
         rows.append({"bundle_id": bundle.bundle_id, "task_idx": idx, "task": task,
                      "verifiers": {"code": code, "sql": sql}, "split": split})
     return rows

@@ -2,42 +2,62 @@
 
 Computed once at pack time and stored in the manifest, so showing them never re-reads the bundles.
 Per-environment figures cover only the environments that have the part (a partial AWM-1K scenario
-without code does not count as an environment with 0 lines of code).
+without code does not count as an environment with 0 lines of code). "Tools" are the routes the code
+declares (what is served), not the endpoints the spec lists; "seed rows" are the rows in the database
+the seed builds by the original runtime's rules, not INSERT statements (one statement may insert many
+rows, and a rejected one inserts none).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import statistics
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from awm_release.bundle import Bundle
+from awm_release.database import build_database
+from awm_release.routes import declared_routes
 
 STAT_COLUMNS = ("metric", "total", "per environment (min / median / max)", "environments")
+FIGURES = ("tasks", "tools", "tables", "seed rows", "lines of environment code")
 
 
-def count_tools(api_spec: dict[str, Any] | None) -> int | None:
-    """Endpoints in the AWM spec layout (`api_groups[].endpoints[]`); each is one tool of the environment."""
-    if not isinstance(api_spec, dict) or not isinstance(api_spec.get("api_groups"), list):
+def count_seed_rows(bundle: Bundle) -> int | None:
+    """Rows in the tables once the schema and seed are built (SQL only: no environment code runs)."""
+    if not bundle.seed:
         return None
-    return sum(len(g.get("endpoints") or []) for g in api_spec["api_groups"] if isinstance(g, dict))
+    conn = sqlite3.connect(":memory:")
+    try:
+        build_database(bundle, conn)
+        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        return sum(conn.execute(f'SELECT count(*) FROM "{name.replace(chr(34), chr(34) * 2)}"').fetchone()[0] for name in tables)
+    finally:
+        conn.close()
 
 
-_PER_ENVIRONMENT: tuple[tuple[str, Callable[[Bundle], int | None]], ...] = (
-    ("tasks", lambda b: len(b.tasks) or None),
-    ("tools", lambda b: count_tools(b.api_spec)),
-    ("tables", lambda b: len(b.tables) or None),
-    ("seed rows", lambda b: sum(len(s.insert_statements) for s in b.seed) or None),
-    ("lines of environment code", lambda b: len(b.env_code.splitlines()) if b.env_code is not None else None),
-)
+def bundle_figures(bundle: Bundle, problems: object = None) -> dict[str, int | None]:
+    """One environment's figures (None: it lacks that part). Builds its database, so computed where bundles are read
+    (`problems` is unused: the signature of release.reading's `measure`)."""
+    routes = declared_routes(bundle.env_code)
+    return {
+        "tasks": len(bundle.tasks) or None,
+        "tools": len(routes) if routes else None,
+        "tables": len(bundle.tables) or None,
+        "seed rows": count_seed_rows(bundle),
+        "lines of environment code": len(bundle.env_code.splitlines()) if bundle.env_code is not None else None,
+    }
 
 
-def compute_statistics(bundles: Sequence[Bundle]) -> list[dict[str, str]]:
-    """Display rows (strings, keyed by STAT_COLUMNS): environments, per-environment sizes, verifier coverage."""
+def compute_statistics(bundles: Sequence[Bundle], figures: Sequence[dict[str, int | None]] | None = None) -> list[dict[str, str]]:
+    """Display rows (strings, keyed by STAT_COLUMNS): environments, per-environment sizes, verifier coverage.
+
+    `figures` are the bundles' `bundle_figures` when already computed (pack computes them on every core).
+    """
+    figures = [bundle_figures(b) for b in bundles] if figures is None else figures
     complete = sum(not b.missing() for b in bundles)
     rows = [_row("environments", f"{len(bundles):,} ({complete:,} complete, {len(bundles) - complete:,} partial)", "", len(bundles))]
-    for metric, measure in _PER_ENVIRONMENT:
-        values = [v for v in map(measure, bundles) if v is not None]
+    for metric in FIGURES:
+        values = [f[metric] for f in figures if f[metric] is not None]
         spread = f"{min(values):,} / {_number(statistics.median(values))} / {max(values):,}" if values else "-"
         rows.append(_row(metric, f"{sum(values):,}", spread, len(values)))
     n_tasks = sum(len(b.tasks) for b in bundles)
