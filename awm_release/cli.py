@@ -35,6 +35,8 @@ app.command("agent")(agent_command)
 app.add_typer(eval_app, name="eval")
 from awm_release.training.cli import train_app  # noqa: E402
 app.add_typer(train_app, name="train")
+from awm_release.check.cli import check_command  # noqa: E402
+bundle_app.command("check")(check_command)
 
 
 def _fail(message: str) -> typer.Exit:

@@ -154,9 +154,9 @@ class Environment:
         if status < 400:
             return body_json
         payload = json.loads(body_json)
-        if status == 422:
-            raise ToolCallError("invalid_arguments", _validation_message(tool.name, payload), status=422, detail=payload)
         detail = payload.get("detail", payload) if isinstance(payload, dict) else payload
+        if status == 422:
+            raise ToolCallError("invalid_arguments", _validation_message(tool.name, payload), status=422, detail=detail)
         kind = "tool_error" if status < 500 else "environment_error"
         raise ToolCallError(kind, f"{tool.name} answered HTTP {status}: {_text(detail)}", status=status, detail=detail)
 

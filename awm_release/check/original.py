@@ -1,0 +1,261 @@
+"""The original AWM runtime, reproduced from the AWM repository (`awm/core/db.py`, `sample.py`, `reset.py`,
+`server.py`) and fastapi-mcp 0.4 (`openapi/convert.py`, `server.py`), to compare awm-serve against.
+
+It is written apart from awm-serve's own hydration (awm_release.database, env_server) on purpose: a checker
+that reused the code under test could not find its bugs.
+
+- database: a file; per table its DDL then its indexes, a failure abandoning the rest of that table; commit;
+  then, on a new connection with `PRAGMA foreign_keys = ON`, every seed statement, failures skipped; commit.
+- server: the code with each line holding `create_engine(` replaced by an engine on that file, and the line
+  holding `uvicorn.run(app` replaced by a run on HOST/PORT (the original also mounts fastapi-mcp there,
+  which adds `/mcp` outside the OpenAPI and changes no tool; fastapi-mcp 0.4 does not install beside
+  mcp 2.x), run as its own process, which executes its module-level code against the file.
+- tools: one per OpenAPI operation, keyed by operationId (a later operation with the same id replaces the
+  earlier one); a call substitutes path parameters with `str(value)` unescaped, sends query and header
+  parameters by name, and whatever remains as the JSON body of a POST, PUT or PATCH.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from awm_release.bundle import Bundle
+from awm_release.check.compare import Outcome, outcome_of_response
+
+STARTUP_TIMEOUT_S = 30.0
+
+
+class OriginalStartError(RuntimeError):
+    """The original runtime could not start the bundle's server (with the end of its log)."""
+
+
+def build_original_database(bundle: Bundle, path: Path) -> None:
+    """The database file as `awm env reset_db` / `awm env start` builds it."""
+    conn = sqlite3.connect(path)
+    cursor = conn.cursor()
+    for table in bundle.tables:
+        try:
+            cursor.execute(table.ddl)
+            for index in table.indexes:
+                cursor.execute(index)
+        except Exception:  # noqa: BLE001 - the original logs the table as failed and goes on
+            pass
+    conn.commit()
+    conn.close()
+    conn = sqlite3.connect(path)
+    cursor = conn.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON;")
+    try:
+        for table in bundle.seed:
+            for statement in table.insert_statements:
+                try:
+                    cursor.execute(statement)
+                except sqlite3.Error:
+                    pass
+        conn.commit()
+    except Exception:  # noqa: BLE001 - e.g. a deferred foreign key at commit: the whole seed is rolled back
+        conn.rollback()
+    finally:
+        conn.close()
+
+
+def original_server_code(env_code: str, db_path: Path, host: str, port: int) -> str:
+    """The code `awm env start` writes to temp_server_<scenario>.py, less the fastapi-mcp mount."""
+    out = ["import warnings", 'warnings.filterwarnings("ignore", category=DeprecationWarning)']
+    for line in env_code.split("\n"):
+        if "create_engine(" in line:
+            left = line.split("create_engine(")[0]
+            line = f"{left}create_engine('sqlite:///{db_path}', connect_args={{'check_same_thread': False}})"
+        if "uvicorn.run(app" in line:
+            prelude = f"""
+            import os
+            host = os.environ.get('HOST', '{host}')
+            port = os.environ.get('PORT', {port})
+            print(f'Server starting on port={{port}}')
+            """
+            out += textwrap.indent(textwrap.dedent(prelude).strip(), " " * 4).split("\n")
+            line = "    uvicorn.run(app, host=host, port=int(port))"
+        out.append(line)
+    return "\n".join(out)
+
+
+def launch_original(code_file: Path, workdir: Path, host: str, port: int, db_path: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """Start the bundle's own server process: the one place where the checker runs bundle code.
+
+    Bundle code is untrusted; this is where it must be put inside the sandbox that awm-serve's workers use.
+    Until then it gets no inherited secrets: only PATH, a HOME of its own, and what `awm env start` sets.
+    """
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir), "PYTHONDONTWRITEBYTECODE": "1",
+           "HOST": host, "PORT": str(port), "DATABASE_PATH": f"sqlite:///{db_path}"}
+    return subprocess.Popen([sys.executable, str(code_file)], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One tool as fastapi-mcp derives it: where its calls go."""
+
+    name: str
+    method: str
+    path: str
+    parameters: tuple[tuple[str, str], ...]  # (location, name) of path, query and header parameters
+
+
+class OriginalServer:
+    """One bundle served the original way; `with OriginalServer(bundle, workdir, port) as server: server.call(...)`."""
+
+    def __init__(self, bundle: Bundle, workdir: Path, port: int, *, host: str = "127.0.0.1", call_timeout_s: float = 60.0):
+        self.bundle = bundle
+        self.workdir = workdir
+        self.host, self.port = host, port
+        self.db_path = workdir / "final.db"
+        self.call_timeout_s = call_timeout_s
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.operations: dict[str, Operation] = {}
+        self.tool_names: list[str] = []  # as listed, duplicates included (fastapi-mcp lists every operation)
+        self._pristine: sqlite3.Connection | None = None
+        # No keep-alive: uvicorn closes idle connections after 5 s, and a call on a connection it just closed
+        # would read as a crash of the original.
+        self._client = httpx.Client(base_url=f"http://{host}:{port}", timeout=call_timeout_s,
+                                    limits=httpx.Limits(max_keepalive_connections=0))
+
+    def __enter__(self) -> OriginalServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        build_original_database(self.bundle, self.db_path)
+        shutil.copy2(self.db_path, self.workdir / "initial.db")
+        code_file = self.workdir / "server_code.py"
+        code_file.write_text(original_server_code(self.bundle.env_code or "", self.db_path, self.host, self.port), encoding="utf-8")
+        self._log = (self.workdir / "server.log").open("wb")
+        self.proc = launch_original(code_file, self.workdir, self.host, self.port, self.db_path, self._log)
+        openapi = self._wait_for_openapi()
+        self.operations, self.tool_names = operations_from_openapi(openapi)
+        self._pristine = sqlite3.connect(":memory:")  # the database once module-level code has run: what resets restore
+        live = sqlite3.connect(self.db_path)
+        try:
+            live.backup(self._pristine)
+        finally:
+            live.close()
+
+    def _wait_for_openapi(self) -> dict[str, Any]:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise OriginalStartError(f"the original server exited with status {self.proc.returncode}: {self.log_tail()}")
+            try:
+                response = self._client.get("/openapi.json", timeout=1.0)
+                if response.status_code == 200:
+                    return response.json()
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise OriginalStartError(f"the original server did not answer within {STARTUP_TIMEOUT_S:g} s: {self.log_tail()}")
+
+    def log_tail(self, lines: int = 6) -> str:
+        text = (self.workdir / "server.log").read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        return " | ".join(text[-lines:]) or "(no output)"
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def reset(self) -> None:
+        """Back to the database the server started with (the live file is overwritten through SQLite)."""
+        assert self._pristine is not None
+        live = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            live.execute("PRAGMA synchronous = OFF")  # a scratch file: no fsync needed, and resets are 5x faster
+            self._pristine.backup(live)
+        finally:
+            live.close()
+
+    def change_counter(self) -> bytes:
+        """SQLite's file change counter (header bytes 24-27): it moves with every committed write."""
+        with self.db_path.open("rb") as handle:
+            handle.seek(24)
+            return handle.read(4)
+
+    def database(self) -> sqlite3.Connection:
+        """A private in-memory copy of the live database (to dump and compare)."""
+        copy = sqlite3.connect(":memory:")
+        live = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
+        try:
+            live.backup(copy)
+        finally:
+            live.close()
+        return copy
+
+    def call(self, tool: str, arguments: dict[str, Any]) -> Outcome:
+        """Call a tool as fastapi-mcp's `_execute_api_tool` does, over HTTP."""
+        operation = self.operations.get(tool)
+        if operation is None:
+            return Outcome("tool_error", None, f"Unknown tool: {tool}")
+        args = dict(arguments)
+        path = operation.path
+        query: dict[str, Any] = {}
+        headers: dict[str, Any] = {}
+        for where, name in operation.parameters:
+            if name in args:
+                if where == "path":
+                    path = path.replace("{" + name + "}", str(args.pop(name)))
+                elif where == "query":
+                    query[name] = args.pop(name)
+                else:
+                    headers[name] = args.pop(name)
+        body = args if args else None
+        try:
+            if operation.method in ("get", "delete"):
+                response = self._client.request(operation.method.upper(), path, params=query, headers=headers)
+            else:
+                response = self._client.request(operation.method.upper(), path, params=query, headers=headers, json=body)
+        except (TypeError, ValueError) as exc:  # what httpx refuses to encode fails the MCP call the same way
+            return Outcome("tool_error", None, f"{type(exc).__name__}: {exc}")
+        except httpx.HTTPError as exc:
+            return Outcome("crash", None, f"no answer: {type(exc).__name__}: {exc}")
+        return outcome_of_response(response.status_code, response.content)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self._pristine is not None:
+            self._pristine.close()
+        self._client.close()
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+def operations_from_openapi(openapi: dict[str, Any]) -> tuple[dict[str, Operation], list[str]]:
+    """fastapi-mcp's operation map (operationId -> call target; the last wins) and its tool names in order."""
+    operations: dict[str, Operation] = {}
+    names: list[str] = []
+    for path, item in openapi.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "delete", "patch") or not operation.get("operationId"):
+                continue
+            parameters = tuple((p.get("in"), p.get("name")) for p in operation.get("parameters", [])
+                               if p.get("in") in ("path", "query", "header"))
+            operations[operation["operationId"]] = Operation(operation["operationId"], method, path, parameters)
+            names.append(operation["operationId"])
+    return operations, names
