@@ -141,12 +141,12 @@ def validate(
         inspection: Inspection = read.measured
         lacks = f"; lacks: {'; '.join(inspection.lacks)}" if inspection.lacks else ""
         label = "[green]ok[/green]" if not inspection.problems else f"[yellow]ok, {len(inspection.problems)} problem(s)[/yellow]"
-        console.print(f"{label} {read.path} ({read.bundle.bundle_id}, sha256 {read.sha256[:12]}){lacks}", highlight=False)
+        console.print(f"{label} {read.path} ({read.bundle.bundle_id}, sha256 {read.sha256[:12]}){lacks}", highlight=False, soft_wrap=True)
         for line in inspection.problems:
             console.print(f"  - {line}", highlight=False, markup=False, soft_wrap=True)
         with_problems += bool(inspection.problems)
     for error in unusable:
-        console.print(f"[red]unusable[/red] {error}", highlight=False)
+        console.print(f"[red]unusable[/red] {error}", highlight=False, soft_wrap=True)
     console.print(f"{len(files) - len(unusable)} usable ({with_problems} with problems), {len(unusable)} unusable", highlight=False)
     if unusable or (strict and with_problems):
         raise typer.Exit(1)

@@ -42,6 +42,26 @@ def test_stock_load_dataset_reads_both_configs(release, tmp_path):
     assert all(r["task"] == demo.tasks[r["task_idx"]] and r["verifiers"]["sql"] == demo.verifiers[r["task_idx"]].sql.code for r in bookstore)
 
 
+def test_a_release_never_loads_stale_from_the_datasets_cache(tmp_path):
+    """Two different releases (same ids) packed into same-named folders, in two places and one after the other:
+    `load_dataset` returns each one's own rows, because the card records the content digest the cache key sees."""
+    cache = str(tmp_path / "datasets-cache")
+    bundle = load_demo_bundle("bookstore_1")
+    seen = []
+    for i, (place, tag) in enumerate([("a", "first"), ("b", "second"), ("b", "third")]):
+        source = tmp_path / f"bundles-{i}"
+        write_bundle(bundle.model_copy(update={"tasks": [f"{t} ({tag})" for t in bundle.tasks]}), source)
+        out = tmp_path / place / "awm-envs"
+        pack_release([source], out, PackOptions(version="1.0.0", progress=False, overwrite=True))
+        tasks = load_dataset(str(out), "tasks", cache_dir=cache)
+        seen.append({row["task"].rsplit(" ", 1)[-1] for split in tasks for row in tasks[split]})
+        envs = load_dataset(str(out), cache_dir=cache)["environments"]
+        assert envs[0]["tasks"][0].endswith(f"({tag})")
+        digest = read_manifest(out).content_digest
+        assert f"content sha256 {digest}" in (out / "README.md").read_text()
+    assert seen == [{"(first)"}, {"(second)"}, {"(third)"}]
+
+
 def test_load_bundles_gives_back_exactly_what_was_packed(release, imported_dir):
     loaded = load_bundles(release, progress=False)
     expected = read_bundles([imported_dir]) | {b: load_demo_bundle(b) for b in ("bookstore_1", "clinic_booking_1", "task_tracker_1")}

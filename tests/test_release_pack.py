@@ -78,6 +78,27 @@ def test_card_statistics_are_the_bundles_numbers(release):
     assert stats["tasks with a sql-mode verifier"]["total"] == "31 of 60 (51.7 %)"
     text = (release / "README.md").read_text(encoding="utf-8")
     assert "| tasks with a code-mode verifier | 33 of 60 (55.0 %) |  | 3 |" in text
+    demo_routes = {"bookstore_1": 20, "task_tracker_1": 19, "clinic_booking_1": 19}
+    assert stats["tools"]["total"] == str(sum(demo_routes.values()) + 34)  # routes the code serves; content_platform_1 has no spec
+    assert stats["tools"]["environments"] == "4"
+
+
+def test_statistics_count_served_routes_and_database_rows_not_spec_endpoints_and_statements():
+    from awm_release.release.stats import bundle_figures
+
+    bundle = load_demo_bundle("bookstore_1")
+    spec_endpoints = sum(len(g["endpoints"]) for g in bundle.api_spec["api_groups"])
+    extra_endpoint = {"group_name": "extra", "endpoints": [{"path": "/x", "method": "GET", "operation_id": "not_served"}]}
+    seed = [s.model_copy(deep=True) for s in bundle.seed]
+    statements = sum(len(s.insert_statements) for s in seed)
+    seed[0].insert_statements.append(seed[0].insert_statements[0])  # a duplicate key: rejected, so no row
+    table = bundle.tables[0].name
+    multi = f"INSERT INTO {table} SELECT * FROM {table} WHERE 0"  # a statement that inserts no row
+    seed[0].insert_statements.append(multi)
+    changed = bundle.model_copy(update={"seed": seed, "api_spec": {"api_groups": [*bundle.api_spec["api_groups"], extra_endpoint]}})
+    figures = bundle_figures(changed)
+    assert figures["tools"] == 20 and spec_endpoints + 1 == 21
+    assert figures["seed rows"] == bundle_figures(bundle)["seed rows"] and statements + 2 == sum(len(s.insert_statements) for s in seed)
 
 
 def test_packing_is_byte_identical(imported_dir, release, tmp_path):

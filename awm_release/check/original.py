@@ -125,6 +125,7 @@ class OriginalServer:
         self.operations: dict[str, Operation] = {}
         self.tool_names: list[str] = []  # as listed, duplicates included (fastapi-mcp lists every operation)
         self._pristine: sqlite3.Connection | None = None
+        self._clean_counter = b""
         # No keep-alive: uvicorn closes idle connections after 5 s, and a call on a connection it just closed
         # would read as a crash of the original.
         self._client = httpx.Client(base_url=f"http://{host}:{port}", timeout=call_timeout_s,
@@ -185,10 +186,14 @@ class OriginalServer:
             self._pristine.backup(live)
         finally:
             live.close()
+        self._clean_counter = self._change_counter()
 
-    def change_counter(self) -> bytes:
-        """SQLite's file change counter (header bytes 24-27): it moves with every committed write."""
-        with self.db_path.open("rb") as handle:
+    def dirty(self) -> bool:
+        """Whether anything was written since the last reset (SQLite's file change counter moved)."""
+        return self._change_counter() != self._clean_counter
+
+    def _change_counter(self) -> bytes:
+        with self.db_path.open("rb") as handle:  # header bytes 24-27: incremented by every committed write
             handle.seek(24)
             return handle.read(4)
 

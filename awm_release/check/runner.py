@@ -47,12 +47,15 @@ class Ours:
         if response.status_code != 201:
             raise RuntimeError(response.json().get("error", {}).get("message", response.text))
         self.session = response.json()["session_id"]
+        self.clean = False  # known to hold the seed state
 
     def tools(self) -> list[dict[str, Any]]:
         return self.client.get(f"/sessions/{self.session}/tools").json()["tools"]
 
     def reset(self) -> None:
-        self.client.post(f"/sessions/{self.session}/reset").raise_for_status()
+        if not self.clean:  # a case that wrote nothing leaves nothing to reset
+            self.client.post(f"/sessions/{self.session}/reset").raise_for_status()
+        self.clean = True
 
     def call(self, tool: str, arguments: dict[str, Any]) -> Outcome:
         response = self.client.post(f"/sessions/{self.session}/call", json={"tool": tool, "arguments": arguments})
@@ -119,7 +122,7 @@ def _check_started(bundle: Bundle, report: BundleReport, ours: Ours, original: O
     seed_conn.close()
     ours.reset()
     original.reset()
-    pristine = Pristine(ours.image(), original.change_counter(), _dump(original))
+    pristine = Pristine(ours.image(), _dump(original))
     for done, case in enumerate(cases, start=1):
         category, detail = _run_case(case, ours, original, routes, pristine)
         report.add(category, case.label, detail, kind=case.kind)
@@ -134,7 +137,6 @@ class Pristine:
     """Both databases as a reset leaves them: a case after which neither has moved needs no dump."""
 
     image: bytes  # awm-serve's session database, serialized
-    counter: bytes  # the original file's change counter
     dump: dict[str, Any]  # the original's database, dumped
 
 
@@ -151,7 +153,8 @@ def _run_case(case: Case, ours: Ours, original: OriginalServer, routes: RouteTab
         if reason:
             reasons.append(f"step {i + 1} ({tool}): {reason}")
     image = ours.image()
-    ours_db = {} if image == pristine.image and first.database is pristine.dump else ours.database(image)
+    ours.clean = image == pristine.image
+    ours_db = {} if ours.clean and first.database is pristine.dump else ours.database(image)
     original_db = {} if not ours_db else first.database
     differences = _differences(case, mine, first, ours_db, original_db, [set()] * len(mine), set())
     if differences:  # run the original again: what differs between two of its own runs is not ours to match
@@ -174,7 +177,8 @@ class _OriginalRun:
 
 def _run_original(case: Case, original: OriginalServer, pristine: Pristine, previous: _OriginalRun | None = None) -> _OriginalRun:
     """The case's steps on the original from a reset (a rerun asks exactly what `previous` asked)."""
-    original.reset()
+    if previous is not None or original.dirty():
+        original.reset()
     run = _OriginalRun()
     for i, (tool, raw) in enumerate(case.steps):
         arguments = previous.arguments[i] if previous is not None else _resolve(raw, run)
@@ -184,7 +188,7 @@ def _run_original(case: Case, original: OriginalServer, pristine: Pristine, prev
             run.outcomes[-1] = Outcome("crash", None, None)
             original.stop()
             original.start()
-    run.database = pristine.dump if original.change_counter() == pristine.counter else _dump(original)
+    run.database = _dump(original) if original.dirty() else pristine.dump
     return run
 
 
