@@ -14,14 +14,14 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from awm_release.atomic import write_atomic
-from awm_release.bundle import (CODE_VERIFIER_FUNCTION, SQL_VERIFIER_FUNCTION, Bundle, SeedTable, TableSchema,
-                                TaskVerifiers, VerifierCode)
+from awm_release.bundle import CODE_VERIFIER_FUNCTION, SQL_VERIFIER_FUNCTION, Bundle, TaskVerifiers, VerifierCode
 from awm_release.names import normalize_scenario_name
 
 PLACEHOLDER_KEY = "$awm"
@@ -188,27 +188,40 @@ def assemble_bundle(bundle_id: str, records: list[tuple[str, int, dict[str, Any]
 
 def _absorb(name: str, record: dict[str, Any], fields: dict[str, Any], verifiers: dict[int, dict[str, VerifierCode]],
             mode: str | None) -> None:
+    """Take one record's values into the bundle's fields, each validated here, so a malformed record is
+    reported on its own instead of failing the whole scenario (or the whole import)."""
     if name == "gen_scenario.jsonl":
-        fields["display_name"] = record["name"]
-        fields["description"] = record.get("description", "")
+        update = {"display_name": record["name"], "description": record.get("description", "")}
     elif name == "gen_tasks.jsonl":
-        fields["tasks"] = list(record["tasks"])
+        update = {"tasks": record["tasks"]}
     elif name == "gen_db.jsonl":
-        fields["tables"] = [TableSchema.model_validate(t) for t in record["db_schema"]["tables"]]
+        update = {"tables": record["db_schema"]["tables"]}
     elif name == "gen_sample.jsonl":
-        fields["seed"] = [SeedTable.model_validate(t) for t in record["sample_data"]["tables"]]
+        update = {"seed": record["sample_data"]["tables"]}
     elif name == "gen_spec.jsonl":
-        fields["api_spec"] = dict(record["api_spec"])
+        update = {"api_spec": record["api_spec"]}
     elif name == "gen_envs.jsonl":
-        fields["env_code"] = str(record["full_code"])
+        update = {"env_code": record["full_code"]}
     else:
         verifiers[int(record["task_idx"])][mode or VERIFIER_MODES[name]] = VerifierCode.model_validate(record["verification"])
+        return
+    for key, value in update.items():
+        try:
+            fields[key] = _field_type(key).validate_python(value)
+        except ValidationError as exc:
+            raise ValueError(_brief(exc, key)) from None
 
 
-def _brief(exc: Exception) -> str:
+@cache
+def _field_type(field_name: str) -> TypeAdapter[Any]:
+    return TypeAdapter(Bundle.model_fields[field_name].annotation)
+
+
+def _brief(exc: Exception, field_name: str = "") -> str:
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
-        return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+        where = field_name + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+        return f"{where.lstrip('.')}: {first['msg']}" if where else first["msg"]
     if isinstance(exc, KeyError):
         return f"missing key {exc}"
     return str(exc)

@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from awm_release.bundle import REPORTED, SERVING, WHOLE, Bundle, Problem
-from awm_release.database import build_database, existing_tables
+from awm_release.database import HydrationReport, build_database, existing_tables
 from awm_release.routes import declared_routes, duplicate_routes
 
 
@@ -46,26 +46,45 @@ def inspect_bundle(bundle: Bundle, problems: list[Problem] | None = None) -> Ins
     return found
 
 
-def database_findings(bundle: Bundle) -> list[str]:
-    """SQL statements SQLite rejects (skipped, as the original runtime skips them) and tables that end up missing."""
-    if not bundle.tables and not bundle.seed:
-        return []
+@dataclass(frozen=True)
+class SqlDatabase:
+    """What the bundle's SQL alone builds, by the original rules (no environment code runs)."""
+
+    report: HydrationReport
+    tables: set[str]
+    rows: int  # rows in its tables: what the seed really leaves
+
+
+def build_sql_database(bundle: Bundle) -> SqlDatabase:
     conn = sqlite3.connect(":memory:")
     try:
         report = build_database(bundle, conn)
-        present = existing_tables(conn)
+        tables = existing_tables(conn)
+        user_tables = [t for t in tables if not t.startswith("sqlite_")]
+        rows = sum(conn.execute(f'SELECT count(*) FROM "{t.replace(chr(34), chr(34) * 2)}"').fetchone()[0] for t in user_tables)
+        return SqlDatabase(report, tables, rows)
     finally:
         conn.close()
-    findings = [f"{f} (skipped, as in the original runtime)".replace("\n      ", "; ") for f in report.failures]
+
+
+def missing_tables(bundle: Bundle, built: SqlDatabase) -> list[Problem]:
+    """Declared tables that neither the SQL nor the environment code's models create: the bundle cannot be served."""
     modelled = model_tables(bundle.env_code)
-    for table in bundle.tables:
-        if table.name in present:
-            continue
-        if table.name in modelled:
-            findings.append(f"table {table.name!r}: its DDL failed; the environment code's create_all creates it empty")
-        else:
-            findings.append(f"table {table.name!r}: missing (its DDL failed and the environment code does not create it); "
-                            "the bundle cannot be served")
+    return [Problem(f"tables[{i}]", f"table {t.name!r} is missing (its DDL failed and the environment code does not "
+                                    "create it)", SERVING)
+            for i, t in enumerate(bundle.tables) if t.name not in built.tables and t.name not in modelled]
+
+
+def database_findings(bundle: Bundle, built: SqlDatabase | None = None) -> list[str]:
+    """SQL statements SQLite rejects (skipped, as the original runtime skips them) and tables that end up missing."""
+    if not bundle.tables and not bundle.seed:
+        return []
+    built = built or build_sql_database(bundle)
+    findings = [f"{f} (skipped, as in the original runtime)".replace("\n      ", "; ") for f in built.report.failures]
+    modelled = model_tables(bundle.env_code)
+    findings += [f"table {t.name!r}: its DDL failed; the environment code's create_all creates it empty"
+                 for t in bundle.tables if t.name not in built.tables and t.name in modelled]
+    findings += [f"{p} (the bundle cannot be served)" for p in missing_tables(bundle, built)]
     return findings
 
 

@@ -76,6 +76,7 @@ def quirky_dir(sample_dir, tmp_path):
     users.append("INSERT INTO users (id, username) VALUES (78, 'needs\\'email')")  # fails for another reason
     (work / "gen_sample.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sample), encoding="utf-8")
     with (work / "gen_tasks.jsonl").open("a", encoding="utf-8") as f:
+        f.write('{"scenario": "Odd One", "tasks": ["fine", 2]}\n')  # a malformed record stops nothing else
         f.write('{"scenario": "broken", "tasks": [\n')
     code_mode = json.loads(pure[2])  # task 2's code-mode verifier, also written (as real output does) to gen_verifier.jsonl
     code_mode["task_idx"] = 5
@@ -97,14 +98,16 @@ def test_quirks_are_handled_reported_and_still_lossless(quirky_dir, tmp_path):
     assert "syntax error" in str(e_commerce.verifier_problem(6, "sql"))
     users = e_commerce.seed[0].insert_statements
     assert "'o\\'brien'" in users[3]  # kept as written: the original runtime rejects this row, and so does the template
-    assert any("invalid JSON" in e and e.startswith("gen_tasks.jsonl:4") for e in result.file_errors)
+    assert any("invalid JSON" in e and e.startswith("gen_tasks.jsonl:5") for e in result.file_errors)
+    assert notes["odd_one"].errors == ["gen_tasks.jsonl:4: unexpected record layout (tasks[1]: Input should be a valid string); "
+                                       "kept verbatim for export"]
     _, report = build_template_image(e_commerce, allow_seed_errors=True)
     assert [f.location for f in report.seed_failures] == ["seed[0].insert_statements[3]", "seed[0].insert_statements[4]"]
     write_awm1k(result.bundles, tmp_path / "out")
     for name in AWM1K_FILES:
         original = (quirky_dir / name).read_text(encoding="utf-8").splitlines(True)
         if name == "gen_tasks.jsonl":
-            original = original[:-1]  # the malformed line was reported, not imported
+            original = original[:-1]  # the line that is not JSON was reported, not imported
         assert (tmp_path / "out" / name).read_text(encoding="utf-8").splitlines(True) == original, name
 
 

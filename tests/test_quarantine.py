@@ -4,13 +4,14 @@ be used, one clear line each, and go on; --strict restores all-or-nothing."""
 import json
 import subprocess
 import sys
+from unittest.mock import ANY
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
 from awm_release.agent.tasks import load_split_tasks
-from awm_release.bundle import VerifierCode
+from awm_release.bundle import TableSchema, VerifierCode
 from awm_release.bundle_io import write_bundle
 from awm_release.cli import app
 from awm_release.demo import load_demo_bundle
@@ -62,8 +63,14 @@ def test_serving_a_folder_skips_what_cannot_be_used_and_verifying_a_broken_verif
 
 
 def test_packing_leaves_out_and_lists_what_cannot_be_used(mixed, tmp_path):
-    manifest = pack_release([mixed], tmp_path / "rel", PackOptions(version="1.0.0", progress=False))
-    assert sorted(manifest.bundles) == ["bookstore_1", "broken_code_1", "task_tracker_1"]
+    clinic = load_demo_bundle("clinic_booking_1")
+    ghost = TableSchema(name="ghost_table", ddl="CREATE TABLE ghost_table (")  # fails, and no model of the code creates it
+    write_bundle(clinic.model_copy(update={"tables": [*clinic.tables, ghost]}), tmp_path / "more")
+    manifest = pack_release([mixed, tmp_path / "more"], tmp_path / "rel", PackOptions(version="1.0.0", progress=False))
+    assert manifest.quarantined.pop("clinic_booking_1") == [
+        f"tables[{len(clinic.tables)}]: table 'ghost_table' is missing (its DDL failed and the environment code does not create "
+        "it) (not servable: its tasks left out of the tasks config)"]
+    assert sorted(manifest.bundles) == ["bookstore_1", "broken_code_1", "clinic_booking_1", "task_tracker_1"]
     assert manifest.skipped == {str(mixed / "not_a_bundle.json"): "display_name: Field required"}
     assert list(manifest.quarantined) == ["broken_code_1", "task_tracker_1"]
     assert manifest.quarantined["task_tracker_1"][0].endswith("(task 2's code-mode verifier left out of the tasks config)")
@@ -71,7 +78,7 @@ def test_packing_leaves_out_and_lists_what_cannot_be_used(mixed, tmp_path):
     assert manifest.counts["tasks_total"] == 20  # broken_code_1's ten tasks cannot be run
     card = (tmp_path / "rel" / "README.md").read_text()
     assert "## Left out (quarantine)" in card and "not_a_bundle.json" in card and "`task_tracker_1`:" in card
-    assert read_manifest(tmp_path / "rel").quarantined == manifest.quarantined
+    assert read_manifest(tmp_path / "rel").quarantined == {**manifest.quarantined, "clinic_booking_1": ANY}
     splits = [s for s in ("train", "validation", "test") if s in manifest.counts["tasks"] and manifest.counts["tasks"][s]]
     tasks = {s: load_split_tasks(tmp_path / "rel", s) for s in splits}
     assert sum(t.bundle_id == "task_tracker_1" for ts in tasks.values() for t in ts) == 10  # the task stays; its verifier does not

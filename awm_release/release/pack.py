@@ -24,7 +24,8 @@ from rich.console import Console
 from rich.progress import track
 
 from awm_release.atomic import write_atomic
-from awm_release.bundle import REPORTED, SERVING, TASK, BundleError, Problem
+from awm_release.bundle import REPORTED, SERVING, TASK, Bundle, BundleError, Problem
+from awm_release.inspection import build_sql_database, missing_tables
 from awm_release.bundle_io import iter_bundle_files
 from awm_release.release.card import CARD_FILE, DEFAULT_LICENSE, DEFAULT_REPO_ID, render_card
 from awm_release.release.errors import ReleaseError
@@ -73,13 +74,17 @@ def pack_release(bundle_paths: Iterable[str | os.PathLike], out: str | os.PathLi
         raise ReleaseError("no bundle files found: pass bundle files or folders of them (as `awm import-awm1k` writes)")
     skipped: list[BundleError] = []
     read = list(track(read_bundle_files(files, strict=options.strict, skipped=None if options.strict else skipped,
-                                        measure=bundle_figures),
+                                        measure=measure_for_release),
                       "reading bundles", total=len(files), console=_progress_console, transient=True, disable=not options.progress))
     if not read:
         raise ReleaseError(f"none of the {len(files):,} bundle file(s) can be packed:\n" + "\n".join(e.one_line() for e in skipped))
     read.sort(key=lambda r: r.bundle.bundle_id)
-    quarantined = {r.bundle.bundle_id: [f"{p} ({_leaves_out(p)})" for p in r.problems if p.affects != REPORTED]
-                   for r in read}
+    problems = {r.bundle.bundle_id: [*r.problems, *r.measured[1]] for r in read}
+    if options.strict and any(problems.values()):
+        bundle_id, found = next((b, p) for b, p in problems.items() if p)
+        raise BundleError(f"bundle {bundle_id}", found)
+    quarantined = {bundle_id: [f"{p} ({_leaves_out(p)})" for p in found if p.affects != REPORTED]
+                   for bundle_id, found in problems.items()}
     quarantined = {bundle_id: lines for bundle_id, lines in quarantined.items() if lines}
     for line in [e.one_line() for e in skipped] + [f"{b}: {line}" for b, lines in quarantined.items() for line in lines]:
         _progress_console.print(f"[yellow]quarantined:[/yellow] {line}", highlight=False, soft_wrap=True)
@@ -88,7 +93,7 @@ def pack_release(bundle_paths: Iterable[str | os.PathLike], out: str | os.PathLi
     splits = assign_splits(ordered, recipe)
     with _staged_folder(target) as staging:
         env_entries, files_written = _write_envs(staging, read, splits.roles, options.progress)
-        task_files, task_counts = _write_tasks(staging, read, splits.task_splits)
+        task_files, task_counts = _write_tasks(staging, read, problems, splits.task_splits)
         files_written.update(task_files)
         manifest = Manifest(
             version=version,
@@ -96,7 +101,7 @@ def pack_release(bundle_paths: Iterable[str | os.PathLike], out: str | os.PathLi
             split_recipe=recipe.as_dict(),
             counts={"environments": len(ordered), "environments_by_role": splits.role_counts(),
                     "tasks": task_counts, "tasks_total": sum(task_counts.values())},
-            statistics=compute_statistics(ordered, [r.measured for r in read]),
+            statistics=compute_statistics(ordered, [r.measured[0] for r in read]),
             files={name: file_entry(staging / name) for name in sorted(files_written)},
             bundles=env_entries,
             skipped={e.source: "; ".join(map(str, e.problems)) for e in skipped},
@@ -107,6 +112,13 @@ def pack_release(bundle_paths: Iterable[str | os.PathLike], out: str | os.PathLi
                            license=options.license, template=options.card_template)
         write_atomic(staging / CARD_FILE, card.encode("utf-8"))
     return manifest
+
+
+def measure_for_release(bundle: Bundle, problems: list[Problem]) -> tuple[dict[str, int | None], list[Problem]]:
+    """On every core, per bundle: its statistics, and the tables that would leave it unservable (one SQL build for both)."""
+    built = build_sql_database(bundle) if bundle.tables or bundle.seed else None
+    unservable = missing_tables(bundle, built) if built is not None and bundle.env_code is not None else []
+    return bundle_figures(bundle, built), unservable
 
 
 def _leaves_out(problem: Problem) -> str:
@@ -170,12 +182,13 @@ def _write_envs(folder: Path, read: list[ReadBundle], roles: dict[str, str], pro
     return entries, written
 
 
-def _write_tasks(folder: Path, read: list[ReadBundle], task_splits: dict[str, list[str]]) -> tuple[set[str], dict[str, int]]:
+def _write_tasks(folder: Path, read: list[ReadBundle], problems: dict[str, list[Problem]],
+                 task_splits: dict[str, list[str]]) -> tuple[set[str], dict[str, int]]:
     """The `tasks` shards (quarantined tasks and verifiers left out) and the rows written per split."""
     by_split: dict[str, list[dict[str, Any]]] = {s: [] for s in TASK_SPLITS}
     for item in read:
         if item.bundle.bundle_id in task_splits:
-            for row in task_rows(item.bundle, task_splits[item.bundle.bundle_id], item.problems):
+            for row in task_rows(item.bundle, task_splits[item.bundle.bundle_id], problems[item.bundle.bundle_id]):
                 by_split[row["split"]].append(row)
     written = set()
     for split, rows in by_split.items():

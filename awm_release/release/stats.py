@@ -10,40 +10,26 @@ rows, and a rejected one inserts none).
 
 from __future__ import annotations
 
-import sqlite3
 import statistics
 from collections.abc import Sequence
 
 from awm_release.bundle import Bundle
-from awm_release.database import build_database
+from awm_release.inspection import SqlDatabase, build_sql_database
 from awm_release.routes import declared_routes
 
 STAT_COLUMNS = ("metric", "total", "per environment (min / median / max)", "environments")
 FIGURES = ("tasks", "tools", "tables", "seed rows", "lines of environment code")
 
 
-def count_seed_rows(bundle: Bundle) -> int | None:
-    """Rows in the tables once the schema and seed are built (SQL only: no environment code runs)."""
-    if not bundle.seed:
-        return None
-    conn = sqlite3.connect(":memory:")
-    try:
-        build_database(bundle, conn)
-        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        return sum(conn.execute(f'SELECT count(*) FROM "{name.replace(chr(34), chr(34) * 2)}"').fetchone()[0] for name in tables)
-    finally:
-        conn.close()
-
-
-def bundle_figures(bundle: Bundle, problems: object = None) -> dict[str, int | None]:
-    """One environment's figures (None: it lacks that part). Builds its database, so computed where bundles are read
-    (`problems` is unused: the signature of release.reading's `measure`)."""
+def bundle_figures(bundle: Bundle, built: SqlDatabase | None = None) -> dict[str, int | None]:
+    """One environment's figures (None: it lacks that part); `built` is its SQL database when already built."""
     routes = declared_routes(bundle.env_code)
+    rows = (built or build_sql_database(bundle)).rows if bundle.seed else None
     return {
         "tasks": len(bundle.tasks) or None,
         "tools": len(routes) if routes else None,
         "tables": len(bundle.tables) or None,
-        "seed rows": count_seed_rows(bundle),
+        "seed rows": rows,
         "lines of environment code": len(bundle.env_code.splitlines()) if bundle.env_code is not None else None,
     }
 
