@@ -123,7 +123,7 @@ def create_viewer(run_roots: Sequence[RunRoot] = (), live: LiveSource | None = N
             root = roots[index]
             folder = run_folders.locate(root, rel)
             rel = "" if folder == root.path else str(folder.relative_to(root.path))
-            where = {"root": root, "index": index, "rel": rel, "crumbs": _crumbs(rel)}
+            where = {"root": root, "index": index, "rel": rel, "prefix": f"{rel}/" if rel else "", "crumbs": _crumbs(rel)}
             found = run_folders.kind(folder)
             if found == "eval":
                 return _evaluation_page(request, folder, where)

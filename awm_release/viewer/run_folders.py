@@ -90,18 +90,21 @@ def scan(folder: Path) -> tuple[list[Path], list[Path]]:
 # ------------------------------------------------------------------ episodes
 
 def read_episode(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(trajectory, verifications) of a run folder; NotFound says what is wrong with a damaged one."""
-    try:
-        trajectory = json.loads((folder / TRAJECTORY_FILE).read_text(encoding="utf-8"))
-        verification = folder / VERIFICATION_FILE
-        verifications = json.loads(verification.read_text(encoding="utf-8")) if verification.is_file() else []
-    except FileNotFoundError:
-        raise NotFound(f"{folder} holds no {TRAJECTORY_FILE}") from None
-    except (OSError, ValueError) as exc:
-        raise NotFound(f"{folder}: a file of this run folder cannot be read: {exc}") from None
+    """(trajectory, verifications) of a run folder; NotFound names the file that is damaged."""
+    trajectory = _read_json(folder / TRAJECTORY_FILE)
     if not isinstance(trajectory, dict):
         raise NotFound(f"{folder / TRAJECTORY_FILE} is not a trajectory (a JSON object was expected)")
+    verifications = _read_json(folder / VERIFICATION_FILE) if (folder / VERIFICATION_FILE).is_file() else []
     return trajectory, verifications if isinstance(verifications, list) else []
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NotFound(f"{path} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise NotFound(f"{path} cannot be read ({exc}); the run folder is damaged") from None
 
 
 def episode_header(folder: Path) -> dict[str, Any]:
