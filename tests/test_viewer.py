@@ -22,13 +22,12 @@ import pytest
 import sqlite_utils
 
 from awm_release.bundle_io import write_bundle
-from awm_release.demo import load_demo_bundle, load_demo_bundles
-from awm_release.release.pack import PackOptions, pack_release
+from awm_release.demo import load_demo_bundle
 from awm_release.scripted_llm import ScriptedLLM
 from awm_release.viewer.db_diff import diff_files
 from awm_release.viewer.run_folders import NotFound, locate, run_root
 from awm_release.viewer.tables import open_file, row_page
-from tests.conftest import RunningServer, run_server
+from tests.conftest import RunningServer, pack_demo_release, run_server
 from tests.test_agent import DemoPlayer, run_cli
 
 CHROMIUM = Path(os.environ.get("AWM_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -71,9 +70,7 @@ def hostile_bundle():
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("viewer")
-    for bundle in load_demo_bundles().values():
-        write_bundle(bundle, folder / "bundles")
-    pack_release([folder / "bundles"], folder / "release", PackOptions(version="1.0.0", progress=False))
+    pack_demo_release(folder)
     write_bundle(hostile_bundle(), folder / "hostile")
     return folder
 
@@ -123,11 +120,7 @@ class AwmView:
 
     def stop(self) -> None:
         self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.proc.wait(10)  # awm view stops on SIGTERM: a hang fails the test
 
 
 @pytest.fixture(scope="module")

@@ -195,13 +195,20 @@ def create_viewer(run_roots: Sequence[RunRoot] = (), live: LiveSource | None = N
             return problem(request, LIVE_ONLY)
         return page(request, "bundles.html", bundles=list(live.bundles.values()))
 
-    async def bundle_page(request: Request) -> Response:
+    def unserved(request: Request) -> Response | None:
+        """The page to show instead of a bundle's when there is no server, or it serves no such bundle."""
         if live is None:
             return problem(request, LIVE_ONLY)
+        if request.path_params["bundle_id"] not in live.bundles:
+            return problem(request, f"this server does not serve a bundle {request.path_params['bundle_id']!r}")
+        return None
+
+    async def bundle_page(request: Request) -> Response:
+        if (refusal := unserved(request)) is not None:
+            return refusal
         bundle_id = request.path_params["bundle_id"]
-        if bundle_id not in live.bundles:
-            return problem(request, f"this server does not serve a bundle {bundle_id!r}")
         info, tables, error = await _bundle_state(bundle_id)
+        assert live is not None
         bundle = live.bundles[bundle_id]
         return page(request, "bundle.html", bundle=bundle, info=info, tables=tables, error=error,
                     ddl={t.name: t.ddl for t in bundle.tables})
@@ -216,11 +223,10 @@ def create_viewer(run_roots: Sequence[RunRoot] = (), live: LiveSource | None = N
         return info, await run_in_threadpool(_describe_image, image), None
 
     async def bundle_rows(request: Request) -> Response:
-        if live is None:
-            return problem(request, LIVE_ONLY)
+        if (refusal := unserved(request)) is not None:
+            return refusal
         bundle_id = request.path_params["bundle_id"]
-        if bundle_id not in live.bundles:
-            return problem(request, f"this server does not serve a bundle {bundle_id!r}")
+        assert live is not None
         try:
             image = await live.seed_image(bundle_id)
         except Exception as exc:
