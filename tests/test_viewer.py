@@ -153,7 +153,8 @@ class Browser:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser(runs: dict[str, Any]) -> Iterator[Browser]:
+    """Started after the runs are made: Playwright's sync API keeps an event loop running, and the CLIs need their own."""
     if not CHROMIUM.exists():
         pytest.fail(f"the viewer's browser test needs Debian's chromium at {CHROMIUM}: apt-get install -y chromium "
                     "(bash .ci/run installs it), or point AWM_TEST_CHROMIUM at a Chromium binary")

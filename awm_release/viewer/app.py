@@ -210,8 +210,8 @@ def create_viewer(run_roots: Sequence[RunRoot] = (), live: LiveSource | None = N
         info, tables, error = await _bundle_state(bundle_id)
         assert live is not None
         bundle = live.bundles[bundle_id]
-        return page(request, "bundle.html", bundle=bundle, info=info, tables=tables, error=error,
-                    ddl={t.name: t.ddl for t in bundle.tables})
+        return await run_in_threadpool(page, request, "bundle.html", bundle=bundle, info=info, tables=tables, error=error,
+                                       ddl={t.name: t.ddl for t in bundle.tables})
 
     async def _bundle_state(bundle_id: str) -> tuple[dict[str, Any], list[Any], str | None]:
         assert live is not None
@@ -241,7 +241,7 @@ def create_viewer(run_roots: Sequence[RunRoot] = (), live: LiveSource | None = N
     async def sessions_page(request: Request) -> Response:
         if live is None:
             return problem(request, LIVE_ONLY)
-        sessions = await live.sessions()
+        sessions = paginate(await live.sessions(), number(request))
         template = "session_rows.html" if request.query_params.get("fragment") else "sessions.html"
         return page(request, template, sessions=sessions)
 
