@@ -46,7 +46,7 @@ from awm_release.agent.model import Endpoint
 from awm_release.agent.protocol import CALL_TOOL, ProtocolConfig, SamplingConfig
 from awm_release.agent.results import CONFIG_FILE, RESULTS_FILE, episode_folder
 from awm_release.agent.single import run_agent
-from awm_release.demo import demo_solutions, load_demo_bundle
+from awm_release.demo import demo_solutions
 from awm_release.scripted_llm import ScriptedLLM
 from env_server.process import ServerProcess
 

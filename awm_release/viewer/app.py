@@ -97,8 +97,7 @@ def create_viewer(run_roots: Sequence[RunRoot] = (), live: LiveSource | None = N
         except ValueError:
             return 1
 
-    def root_of(request: Request) -> RunRoot:
-        index = request.path_params["root"]
+    def root_at(index: int) -> RunRoot:
         if not 0 <= index < len(roots):
             raise NotFound(f"there is no run root {index}")
         return roots[index]
@@ -118,9 +117,7 @@ def create_viewer(run_roots: Sequence[RunRoot] = (), live: LiveSource | None = N
 
     def runs_page_at(request: Request, index: int, rel: str) -> Response:
         try:
-            if not 0 <= index < len(roots):
-                raise NotFound(f"there is no run root {index}")
-            root = roots[index]
+            root = root_at(index)
             folder = run_folders.locate(root, rel)
             rel = "" if folder == root.path else str(folder.relative_to(root.path))
             where = {"root": root, "index": index, "rel": rel, "prefix": f"{rel}/" if rel else "", "crumbs": _crumbs(rel)}
@@ -156,7 +153,7 @@ def create_viewer(run_roots: Sequence[RunRoot] = (), live: LiveSource | None = N
 
     def episode_rows(request: Request) -> Response:
         try:
-            root = root_of(request)
+            root = root_at(request.path_params["root"])
             folder = run_folders.locate(root, request.path_params["rel"])
             if run_folders.kind(folder) != "episode":
                 raise NotFound(f"{request.path_params['rel']} is not a run folder")
@@ -172,7 +169,7 @@ def create_viewer(run_roots: Sequence[RunRoot] = (), live: LiveSource | None = N
 
     def plot(request: Request) -> Response:
         try:
-            folder = run_folders.locate(root_of(request), request.path_params["rel"])
+            folder = run_folders.locate(root_at(request.path_params["root"]), request.path_params["rel"])
         except NotFound as exc:
             return problem(request, str(exc))
         if run_folders.kind(folder) != "eval" or not (folder / PLOT_FILE).is_file():
