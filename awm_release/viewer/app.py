@@ -12,6 +12,7 @@ pool, so a large run never stalls the event loop that serves RL traffic beside i
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -81,6 +82,9 @@ def _templates() -> jinja2.Environment:
 def create_viewer(run_roots: Sequence[RunRoot] = (), live: LiveSource | None = None) -> ASGIApp:
     """The viewer as an ASGI app to mount (at /ui); `live` connects it to a running awm-serve."""
     templates = _templates()
+    # Compile the templates now, beside start-up, rather than in the first page's response (~0.1 s).
+    threading.Thread(target=lambda: [templates.get_template(name) for name in templates.list_templates()],
+                     name="viewer-templates", daemon=True).start()
     roots = list(run_roots)
 
     def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
