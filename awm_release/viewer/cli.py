@@ -35,9 +35,11 @@ def view_command(
     port: Annotated[int, typer.Option(help="TCP port; 0 picks any free one.")] = 8765,
     open_browser: Annotated[bool, typer.Option("--open", help="Also open the viewer in the default web browser.")] = False,
 ) -> None:
-    """Browse run folders in a web browser: evaluations (pass@k, outcomes, summary plot, every episode), and each
-    episode's conversation turn by turn, its tool calls with arguments and results, the database diff initial ->
-    final, and the verifier's verdict and facts.
+    """Browse run folders in a web browser: evaluations, conversations, tool calls, database diffs and verdicts.
+
+    An evaluation shows pass@k, outcomes, its summary plot and every episode.
+    An episode shows its conversation turn by turn (thinking folded), each tool call with its arguments and result,
+    the database diff initial -> final, and the verifier's verdict and facts.
 
     Runs a small web server on loopback and prints its URL; Ctrl-C stops it.
     Run folders are only read, never changed.
