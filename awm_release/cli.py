@@ -37,6 +37,9 @@ from awm_release.training.cli import train_app  # noqa: E402
 app.add_typer(train_app, name="train")
 from awm_release.check.cli import check_command  # noqa: E402
 bundle_app.command("check")(check_command)
+from awm_release.viewer.cli import runs_app, view_command  # noqa: E402
+app.command("view")(view_command)
+app.add_typer(runs_app, name="runs")
 
 
 def _fail(message: str) -> typer.Exit:

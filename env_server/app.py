@@ -1,4 +1,4 @@
-"""The host application: REST under `/`, MCP under `/mcp` and `/sessions/{id}/mcp`, over one session backend."""
+"""The host application: REST under `/`, MCP under `/mcp` and `/sessions/{id}/mcp`, the viewer under `/ui`, over one session backend."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
 import awm_release
+from awm_release.viewer.app import create_viewer
+from awm_release.viewer.live import LiveSource
+from awm_release.viewer.run_folders import run_root
 from env_server.errors import HostError
 from env_server.mcp_endpoint import McpEndpoint
 from env_server.rest import build_router
@@ -60,7 +64,16 @@ def create_app(backend: SessionBackend, *, idle_timeout_s: float) -> FastAPI:
     app.router.routes.append(Route("/mcp", bundle_endpoint, methods=methods))
     app.router.routes.append(Route("/mcp/{bundle_id}", bundle_endpoint, methods=methods))
     app.router.routes.append(Route("/sessions/{session_id}/mcp", _AsgiEndpoint(mcp.handle_session), methods=methods))
+    app.mount("/ui", _viewer(backend))
     return app
+
+
+def _viewer(backend: SessionBackend):
+    """The web viewer at /ui: bundles, live sessions and the run folders of --runs-dir."""
+    runs_dir = backend.config.runs_dir
+    if runs_dir is not None:
+        Path(runs_dir).mkdir(parents=True, exist_ok=True)
+    return create_viewer([run_root(runs_dir)] if runs_dir is not None else [], LiveSource(backend))
 
 
 async def _sweep(backend: SessionBackend, mcp: McpEndpoint) -> None:

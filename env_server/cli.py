@@ -44,6 +44,7 @@ JUDGE_KEY_VARIABLES = ("AWM_JUDGE_API_KEY", "OPENAI_API_KEY")
         "GET /sessions/{id}/database, DELETE /sessions/{id}[?save=true]; docs at /docs.\n\n"
         "MCP (streamable HTTP): /mcp/{bundle_id} (one environment per MCP session), /mcp when one bundle "
         "is served, and /sessions/{id}/mcp for a session created over REST.\n\n"
+        "Viewer: /ui in a browser (bundles, live sessions and the run folders of --runs-dir).\n\n"
         "Environment code runs in --workers processes (sessions are pinned to one); a tool call past "
         "--call-timeout, a crash, or a worker past --worker-memory-mb costs only that worker's sessions."
     )
@@ -111,6 +112,7 @@ async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeCon
                       f"{config.workers or 'no'} worker process(es)", highlight=False)
         console.print(f"  REST {base}/sessions   docs {base}/docs", highlight=False)
         console.print(f"  MCP  {base}/mcp/<bundle_id>" + (f"   ({base}/mcp)" if len(selected) == 1 else ""), highlight=False)
+        console.print(f"  UI   {base}/ui/   (bundles, live sessions" + (", runs)" if config.runs_dir else ")"), highlight=False)
         server = uvicorn.Server(uvicorn.Config(create_app(backend, idle_timeout_s=config.idle_timeout_s), host=host,
                                                port=port, log_level=log_level.lower(), access_log=False))
         await server.serve()
