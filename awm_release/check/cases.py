@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from awm_release.check.routing import RouteTable
+from awm_release.synthesis.probe import probe_arguments, spec_endpoints
+from env_server.tools import Tool
 
 # Space and colon, slash, a percent sign alone and before hex digits, query and fragment delimiters, quotes,
 # non-ASCII, nothing. Characters that fail the same way share a value; those that fail differently do not.
@@ -34,51 +36,11 @@ class Case:
     steps: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
-def spec_examples(api_spec: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """operation_id -> {parameter: example} from an AWM-style spec (`api_groups[].endpoints[].request_params`)."""
-    out: dict[str, dict[str, Any]] = {}
-    for group in (api_spec or {}).get("api_groups", []) or []:
-        for endpoint in (group or {}).get("endpoints", []) or []:
-            if isinstance(endpoint, dict) and endpoint.get("operation_id"):
-                params = endpoint.get("request_params") or {}
-                out[endpoint["operation_id"]] = {k: v["example"] for k, v in params.items() if isinstance(v, dict) and "example" in v}
-    return out
-
-
-def example_arguments(tool: dict[str, Any], examples: dict[str, Any]) -> dict[str, Any]:
-    """Every parameter with an example (the spec's, else the schema's), and a placeholder for required ones without."""
+def example_arguments(tool: dict[str, Any], endpoint: dict[str, Any] | None) -> dict[str, Any]:
+    """The arguments `awm gen`'s environment check probes with: the spec's example per parameter, else the
+    schema's, and a typed placeholder for a required one without."""
     schema = tool.get("inputSchema", {})
-    required = set(schema.get("required", []))
-    arguments: dict[str, Any] = {}
-    for name, prop in schema.get("properties", {}).items():
-        if name in examples:
-            arguments[name] = examples[name]
-            continue
-        value = _schema_example(prop)
-        if value is not None:
-            arguments[name] = value
-        elif name in required:
-            arguments[name] = _placeholder(prop)
-    return arguments
-
-
-def _schema_example(prop: dict[str, Any]) -> Any:
-    if prop.get("example") is not None:
-        return prop["example"]
-    if isinstance(prop.get("examples"), list) and prop["examples"]:
-        return prop["examples"][0]
-    return prop.get("default")
-
-
-def _placeholder(prop: dict[str, Any]) -> Any:
-    options = prop.get("anyOf") or prop.get("oneOf")
-    if options:
-        prop = next((o for o in options if o.get("type") != "null"), options[0])
-    if prop.get("enum"):
-        return prop["enum"][0]
-    kind, fmt = prop.get("type", "string"), prop.get("format", "")
-    return {"integer": 1, "number": 1.0, "boolean": True, "array": [], "object": {}}.get(
-        kind, "2025-01-01T00:00:00" if fmt == "date-time" else "2025-01-01" if fmt == "date" else "example")
+    return probe_arguments(Tool(tool["name"], "", schema, "", "", required=frozenset(schema.get("required", []))), endpoint)
 
 
 def is_string(prop: dict[str, Any]) -> bool:
@@ -122,13 +84,13 @@ class SeedValues:
 
 def build_cases(tools: list[dict[str, Any]], api_spec: dict[str, Any] | None, seeds: SeedValues, routes: RouteTable) -> list[Case]:
     """All cases for one bundle, tool by tool, then the create-then-read sequences."""
-    examples = spec_examples(api_spec)
+    endpoints = spec_endpoints(api_spec or {})
     cases: list[Case] = []
     by_name = {t["name"]: t for t in tools}
     base: dict[str, dict[str, Any]] = {}
     for tool in tools:
         name = tool["name"]
-        arguments = example_arguments(tool, examples.get(name.rstrip("_"), {}))
+        arguments = example_arguments(tool, endpoints.get(name.rstrip("_")))
         base[name] = arguments
         cases.append(Case("example", f"{name} with the spec's examples", [(name, arguments)]))
         route = routes.own_route(name)

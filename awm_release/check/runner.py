@@ -26,13 +26,14 @@ import httpx
 
 from awm_release.bundle import Bundle
 from awm_release.bundle_io import write_bundle
-from awm_release.check.cases import Case, FromStep, SeedValues, build_cases, created_id, spec_examples
+from awm_release.check.cases import Case, FromStep, SeedValues, build_cases, created_id
 from awm_release.check.compare import (Outcome, database_differences, dump_database, json_differences, outcome_of_call,
                                        same_outcome, volatile_tables)
 from awm_release.check.original import OriginalServer, OriginalStartError
 from awm_release.check.report import AGREEMENT, DIVERGENCE, FAULT_IN_BOTH, IMPROVEMENT, BundleReport
 from awm_release.check.routing import RouteTable, misrouted
 from awm_release.routes import declared_routes
+from awm_release.synthesis.probe import spec_endpoints
 from env_server.process import ServerProcess, free_port
 
 Progress = Callable[[str, int, int], None]  # (bundle_id, cases done, cases in all)
@@ -82,7 +83,7 @@ def check_bundle(bundle: Bundle, serve_url: str, workdir: Path, progress: Progre
     """Run every case of one bundle on both sides and classify each."""
     started = time.perf_counter()
     report = BundleReport(bundle.bundle_id)
-    report.tools["spec"] = len(spec_examples(bundle.api_spec)) if bundle.api_spec is not None else None
+    report.tools["spec"] = len(spec_endpoints(bundle.api_spec)) if bundle.api_spec is not None else None
     client = httpx.Client(base_url=serve_url, timeout=60)
     try:
         ours = Ours(client, bundle.bundle_id)
