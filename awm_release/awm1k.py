@@ -80,12 +80,11 @@ def verifier_mode(name: str, record: dict[str, Any]) -> str:
     return VERIFIER_MODES[name]
 
 
-def template_for(name: str, record: dict[str, Any]) -> dict[str, Any]:
-    """The record layout of `name`, with a verifier's placeholders naming the mode its code has."""
+def template_for(name: str, mode: str | None) -> dict[str, Any]:
+    """The record layout of `name`, with a verifier's placeholders naming its mode."""
     template = TEMPLATES[name]
-    if name not in VERIFIER_MODES:
+    if mode is None:
         return template
-    mode = verifier_mode(name, record)
     return {**template, "verification": {"code": _p(f"{mode}.code"), "raw_response": _p(f"{mode}.raw_response")}}
 
 
@@ -161,9 +160,9 @@ def assemble_bundle(bundle_id: str, records: list[tuple[str, int, dict[str, Any]
     fields: dict[str, Any] = {"bundle_id": bundle_id, "display_name": bundle_id}
     verifiers: dict[int, dict[str, VerifierCode]] = defaultdict(dict)
     seen: set[tuple[str, int | None]] = set()
-    for name, line_no, record in records:
+    modes = [verifier_mode(name, record) if name in VERIFIER_MODES else None for name, _, record in records]
+    for (name, line_no, record), mode in zip(records, modes):
         note.sources[name] = note.sources.get(name, 0) + 1
-        mode = verifier_mode(name, record) if name in VERIFIER_MODES else None
         key = (mode or name, record.get("task_idx") if mode else None)
         if key in seen:
             note.duplicates.append(f"{name}:{line_no}" + (f" ({mode}-mode verifier of task {key[1]})" if mode else ""))
@@ -178,9 +177,9 @@ def assemble_bundle(bundle_id: str, records: list[tuple[str, int, dict[str, Any]
     ]
     bundle = Bundle.model_validate(fields)
     skeletons: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for name, line_no, record in records:
+    for (name, line_no, record), mode in zip(records, modes):
         context = _Resolver(bundle, record.get("task_idx"))
-        skeletons[name].append({"line": line_no, "record": _skeletonize(record, template_for(name, record), context)})
+        skeletons[name].append({"line": line_no, "record": _skeletonize(record, template_for(name, mode), context)})
     bundle = bundle.model_copy(update={"awm1k": {"records": dict(skeletons)}})
     note.missing = bundle.missing()
     return bundle, note

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from awm_release.bundle import REPORTED, SERVING, WHOLE, Bundle, Problem
 from awm_release.database import HydrationReport, build_database, existing_tables
-from awm_release.routes import declared_routes, duplicate_routes
+from awm_release.routes import declared_routes, duplicate_routes, parse_code
 
 
 @dataclass
@@ -89,15 +89,12 @@ def database_findings(bundle: Bundle, built: SqlDatabase | None = None) -> list[
 
 
 def model_tables(env_code: str | None) -> set[str]:
-    """`__tablename__`s of the code's ORM classes (what its `create_all` would create), read without running it."""
-    if env_code is None:
-        return set()
-    try:
-        tree = ast.parse(env_code)
-    except (SyntaxError, ValueError):
+    """`__tablename__`s of the code's module-level ORM classes (what its `create_all` would create), read without running it."""
+    tree = parse_code(env_code)
+    if tree is None:
         return set()
     names = set()
-    for node in ast.walk(tree):
+    for node in tree.body:
         if isinstance(node, ast.ClassDef):
             for item in node.body:
                 if (isinstance(item, ast.Assign) and any(getattr(t, "id", None) == "__tablename__" for t in item.targets)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -25,22 +26,32 @@ class DeclaredRoute:
 
 
 def declared_routes(env_code: str | None) -> list[DeclaredRoute] | None:
-    """Every route the code declares, in order; None when there is no code or it does not parse."""
-    if env_code is None:
-        return None
-    try:
-        tree = ast.parse(env_code)
-    except (SyntaxError, ValueError):
+    """Every route the code declares at module level, in order; None when there is no code or it does not parse."""
+    tree = parse_code(env_code)
+    if tree is None:
         return None
     routes: list[DeclaredRoute] = []
-    for node in ast.walk(tree):
+    for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for decorator in node.decorator_list:
                 routes += _from_call(decorator, node.name, decorator.lineno)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_api_route":
-            endpoint = node.args[1] if len(node.args) > 1 else _keyword(node, "endpoint")
-            routes += _route(node, "add_api_route", getattr(endpoint, "id", "?"), node.lineno)
-    return sorted(routes, key=lambda r: r.line)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute) \
+                and node.value.func.attr == "add_api_route":
+            call = node.value
+            endpoint = call.args[1] if len(call.args) > 1 else _keyword(call, "endpoint")
+            routes += _route(call, "add_api_route", getattr(endpoint, "id", "?"), call.lineno)
+    return routes
+
+
+@lru_cache(maxsize=4)
+def parse_code(env_code: str | None) -> ast.Module | None:
+    """The code's syntax tree (kept for the few callers that read the same bundle), or None if it does not parse."""
+    if env_code is None:
+        return None
+    try:
+        return ast.parse(env_code)
+    except (SyntaxError, ValueError):
+        return None
 
 
 def duplicate_routes(routes: list[DeclaredRoute]) -> list[list[DeclaredRoute]]:

@@ -177,7 +177,7 @@ class Environment:
             "method": tool.method,
             "scheme": "http",
             "path": path,
-            "raw_path": raw_path.encode("ascii"),
+            "raw_path": raw_path.encode("utf-8"),
             "root_path": "",
             "query_string": request.query,
             "headers": headers,
