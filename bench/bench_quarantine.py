@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -39,23 +40,28 @@ def broken(bundle: Bundle, i: int) -> Bundle:
     return bundle.model_copy(update={"tables": [*bundle.tables, ghost]})
 
 
-def timed(args: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
-    start = time.perf_counter()
+def timed(args: list[str]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall and CPU seconds (the command and its reader processes: wall time on a shared machine says little)."""
+    start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
-    return time.perf_counter() - start, done
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return time.perf_counter() - start, cpu, done
 
 
 def pipeline(awm1k: Path, work: Path) -> dict:
     """import, validate and pack, each as the command a user runs; seconds and outputs."""
-    import_s, imported = timed([*AWM, "import-awm1k", str(awm1k), str(work / "bundles"), "--allow-problems"])
-    validate_s, validated = timed([*AWM, "bundle", "validate", str(work / "bundles")])
-    pack_s, packed = timed([*AWM, "release", "pack", str(work / "bundles"), "--out", str(work / "release"), "--version", "1.0.0"])
+    import_s, import_cpu, imported = timed([*AWM, "import-awm1k", str(awm1k), str(work / "bundles"), "--allow-problems"])
+    validate_s, validate_cpu, validated = timed([*AWM, "bundle", "validate", str(work / "bundles")])
+    pack_s, pack_cpu, packed = timed([*AWM, "release", "pack", str(work / "bundles"), "--out", str(work / "release"), "--version", "1.0.0"])
     for name, done in (("import", imported), ("validate", validated), ("pack", packed)):
         if done.returncode != 0:
             raise SystemExit(f"{name} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     manifest = json.loads((work / "release" / "manifest.json").read_text())
     return {"import_s": round(import_s, 2), "validate_s": round(validate_s, 2), "pack_s": round(pack_s, 2),
-            "total_s": round(import_s + validate_s + pack_s, 2), "import_output": imported.stdout, "validate_output": validated.stdout,
+            "total_s": round(import_s + validate_s + pack_s, 2), "import_cpu_s": round(import_cpu, 1),
+            "validate_cpu_s": round(validate_cpu, 1), "pack_cpu_s": round(pack_cpu, 1), "total_cpu_s": round(import_cpu + validate_cpu + pack_cpu, 1),
+            "import_output": imported.stdout, "validate_output": validated.stdout,
             "manifest": manifest}
 
 
@@ -83,17 +89,18 @@ def main() -> None:
     trainable = sum(1 for b, entry in manifest["bundles"].items() if entry["tasks"] and b not in manifest["quarantined"])
     results = {"environments": len(with_broken), "broken": len(broken_ids), "cores": len(os.sched_getaffinity(0)),
                "load_average_1min": os.getloadavg()[0],
-               "with_broken": {k: measured[k] for k in ("import_s", "validate_s", "pack_s", "total_s")},
-               "baseline_clean": {k: baseline[k] for k in ("import_s", "validate_s", "pack_s", "total_s")},
+               "with_broken": {k: v for k, v in measured.items() if k.endswith("_s")},
+               "baseline_clean": {k: v for k, v in baseline.items() if k.endswith("_s")},
                "reported_by_import": reported(measured["import_output"], broken_ids, "problems"),
                "reported_by_validate": reported(measured["validate_output"], broken_ids, "problem(s)"),
                "quarantined_in_manifest": len(set(manifest["quarantined"]) & broken_ids),
                "environments_in_release": len(manifest["bundles"]), "environments_with_tasks_in_release": trainable,
                "tasks_in_release": manifest["counts"]["tasks_total"]}
-    print(f"{'step':<10}{f'{len(with_broken)} ({len(broken_ids)} broken)':>19}{f'{len(clean)} clean (base)':>18}{'ratio':>8}")
-    for step in ("import_s", "validate_s", "pack_s", "total_s"):
-        a, b = results["with_broken"][step], results["baseline_clean"][step]
-        print(f"{step[:-2]:<10}{a:>18.1f}s{b:>17.1f}s{a / b:>7.2f}x")
+    print(f"{'step':<10}{f'{len(with_broken)} ({len(broken_ids)} broken)':>26}{f'{len(clean)} clean (base)':>26}{'CPU ratio':>10}")
+    for step in ("import", "validate", "pack", "total"):
+        a, b = results["with_broken"], results["baseline_clean"]
+        print(f"{step:<10}{a[step + '_s']:>9.1f} s ({a[step + '_cpu_s']:>6.1f} CPU-s){b[step + '_s']:>9.1f} s ({b[step + '_cpu_s']:>6.1f} CPU-s)"
+              f"{a[step + '_cpu_s'] / b[step + '_cpu_s']:>9.2f}x")
     n = len(broken_ids)
     print(f"\nbroken reported: import {results['reported_by_import']}/{n}, validate {results['reported_by_validate']}/{n}, "
           f"quarantined in the manifest {results['quarantined_in_manifest']}/{n}; release: {results['environments_in_release']} environments, "
