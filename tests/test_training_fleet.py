@@ -9,8 +9,9 @@ import httpx
 import pytest
 import ray
 
-from awm_release.agent.env_client import EnvServerError
-from awm_release.training.env_fleet import node_server, node_server_url, serve_args
+from awm_release.client import AWMServerError
+from awm_release.training.env_fleet import node_server, node_server_url
+from awm_release.training.settings import AWMSettings
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +34,8 @@ def test_one_server_per_node_shared_by_all_askers_and_stopped_with_its_actor(loc
     ray.kill(first)
 
 
-def test_the_agent_loop_asks_for_its_node_server_by_dataset(local_ray: None) -> None:
-    assert serve_args("awm/envs", "v1.0.0", workers=4) == ["--dataset", "awm/envs", "--workers", "4", "--revision", "v1.0.0"]
-    with pytest.raises(EnvServerError) as failure:  # a release that is not there: one clear line, not a traceback
-        asyncio.run(node_server_url("/nonexistent/release", None))
+def test_a_node_server_that_cannot_start_is_one_line(local_ray: None) -> None:
+    with pytest.raises(AWMServerError) as failure:  # a release that is not there: one clear line, not a traceback
+        asyncio.run(node_server_url(AWMSettings(release_dir="/nonexistent/release", server_workers=1)))
     assert "did not start on this Ray node" in str(failure.value) and "/nonexistent/release: no such folder" in str(failure.value)
     assert "Traceback" not in str(failure.value) and "\n" not in str(failure.value)

@@ -15,7 +15,6 @@ import typer
 from rich.console import Console
 
 from awm_release.agent.compare import compare_runs, render_comparison
-from awm_release.agent.env_client import EnvServerError
 from awm_release.agent.eval import EvalError, EvalSettings, load_summary, run_eval, write_summary
 from awm_release.agent.model import Endpoint, ModelEndpointError
 from awm_release.agent.plot import plot_runs
@@ -25,11 +24,12 @@ from awm_release.agent.single import run_agent
 from awm_release.agent.summary import render_summary
 from awm_release.agent.tasks import TaskSourceError, load_split_tasks, select_tasks
 from awm_release.bundle import BundleError
+from awm_release.client import AWMServerError
 from awm_release.release.errors import ReleaseError
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)  # errors stay on one line, greppable
-_EXPECTED_ERRORS = (EvalError, EnvServerError, ModelEndpointError, TaskSourceError, RunFolderError, ReleaseError,
+_EXPECTED_ERRORS = (EvalError, AWMServerError, ModelEndpointError, TaskSourceError, RunFolderError, ReleaseError,
                     BundleError, FileExistsError)
 _PROTOCOL, _SAMPLING = ProtocolConfig(), SamplingConfig()
 
