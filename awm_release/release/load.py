@@ -139,14 +139,23 @@ def _load_from_hub(repo_id: str, revision: str | None, wanted: list[str] | None,
     return read_release_bundles(folder, manifest, ids, where, progress)
 
 
-def _snapshot(repo_id: str, revision: str | None, patterns: list[str], where: str) -> Path:
-    """Files of a dataset repo through the Hugging Face cache (offline: the cached snapshot of that revision)."""
+def download_release(repo_id: str, revision: str | None, folder: Path) -> Path:
+    """The whole release at `revision`, downloaded into `folder` (files already there and unchanged are kept):
+    a release folder every `awm` command and `awm-serve --dataset` read without the Hub."""
+    return _snapshot(repo_id, revision, None, f"{repo_id}@{revision or 'main'}", local_dir=folder)
+
+
+def _snapshot(repo_id: str, revision: str | None, patterns: list[str] | None, where: str, *,
+              local_dir: Path | None = None) -> Path:
+    """Files of a dataset repo through the Hugging Face cache (offline: the cached snapshot of that revision), or
+    into `local_dir`."""
     from huggingface_hub import constants, snapshot_download  # noqa: PLC0415
     from huggingface_hub.errors import (  # noqa: PLC0415
         HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError)
 
     try:
-        return Path(snapshot_download(repo_id, repo_type="dataset", revision=revision, allow_patterns=patterns))
+        return Path(snapshot_download(repo_id, repo_type="dataset", revision=revision, allow_patterns=patterns,
+                                      local_dir=local_dir))
     except RevisionNotFoundError:
         raise ReleaseError(f"{where}: the dataset has no revision {revision!r}; releases are tagged vX.Y.Z "
                            "(see the repo's tags on the Hub)") from None
