@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,3 +138,29 @@ def test_two_grpo_steps_through_trl_on_awm_sessions(demo_server: RunningServer, 
     print(f"\nTRL GRPO on CPU: test {time.perf_counter() - started:.1f} s, training {train_s:.1f} s, steps "
           f"{', '.join(f'{t:.1f}' for t in step_times)} s, {episodes / train_s:.2f} episodes/s, rewards "
           f"{[v for v, _ in scored]}")
+
+
+RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "trl"
+
+
+def test_the_gpu_recipe_checks_its_data_server_and_the_papers_step_without_a_gpu(
+        demo_server: RunningServer, tmp_path: Path) -> None:
+    task = load_demo_bundle(BUNDLE).tasks[TASK]
+    Dataset.from_list(trl_rows([TaskRef(BUNDLE, TASK, task)])).to_parquet(tmp_path / "train.parquet")
+    done = subprocess.run([sys.executable, str(RECIPE / "train_grpo.py"), "--data", str(tmp_path), "--server",
+                           demo_server.url, "--gpus", "8", "--dry-run"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {
+        "tasks": 1, "server": demo_server.url, "gpus": 8, "rollouts_per_step": 1024, "updates_per_step": 4,
+        "optimizer_steps": 384, "loss_type": "grpo", "learning_rate": 7e-7, "beta": 0.001}
+    missing = subprocess.run([sys.executable, str(RECIPE / "train_grpo.py"), "--data", str(tmp_path / "none"),
+                              "--dry-run"], capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1 and "write it with `awm train data --format trl" in missing.stderr
+
+    launch = subprocess.run(["bash", str(RECIPE / "run_qwen3_grpo.sh"), "--steps", "8"], capture_output=True, text=True,
+                            env={"PATH": os.environ["PATH"], "AWM_DRY_RUN": "1", "DATA_DIR": str(tmp_path)}, timeout=60)
+    assert launch.stdout.splitlines() == [
+        f"awm train data --dataset awm/envs --revision v1.0.0 --out {tmp_path} --format trl --release-dir {tmp_path}/release",
+        f"awm-serve --dataset {tmp_path}/release --workers 16 --host 127.0.0.1 --port 8000 --log-level warning",
+        f"accelerate launch --num_processes 8 {RECIPE}/train_grpo.py --model Qwen/Qwen3-4B --data {tmp_path} "
+        "--server http://127.0.0.1:8000 --gpus 8 --steps 8"]
