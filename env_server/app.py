@@ -1,4 +1,5 @@
-"""The host application: REST under `/`, MCP under `/mcp` and `/sessions/{id}/mcp`, over one session backend."""
+"""The host application: REST under `/`, MCP under `/mcp` and `/sessions/{id}/mcp`, OpenEnv under `/openenv` (and `/ws`),
+over one session backend."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from starlette.routing import Route
 import awm_release
 from env_server.errors import HostError
 from env_server.mcp_endpoint import McpEndpoint
+from env_server.openenv_protocol import OpenEnvEndpoint
 from env_server.rest import build_router
 from env_server.worker_pool import SessionBackend
 
@@ -33,11 +35,12 @@ class _AsgiEndpoint:
 
 def create_app(backend: SessionBackend, *, idle_timeout_s: float) -> FastAPI:
     mcp = McpEndpoint(backend, idle_timeout_s)
+    openenv = OpenEnvEndpoint(backend)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with mcp.sdk.run():
-            sweeper = asyncio.create_task(_sweep(backend, mcp))
+            sweeper = asyncio.create_task(_sweep(backend, mcp, openenv))
             try:
                 yield
             finally:
@@ -50,6 +53,7 @@ def create_app(backend: SessionBackend, *, idle_timeout_s: float) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(build_router(backend))
+    app.include_router(openenv.router)
 
     @app.exception_handler(HostError)
     async def host_error(_: Request, exc: HostError) -> JSONResponse:
@@ -63,11 +67,12 @@ def create_app(backend: SessionBackend, *, idle_timeout_s: float) -> FastAPI:
     return app
 
 
-async def _sweep(backend: SessionBackend, mcp: McpEndpoint) -> None:
+async def _sweep(backend: SessionBackend, mcp: McpEndpoint, openenv: OpenEnvEndpoint) -> None:
     """Expire idle sessions so abandoned rollouts do not hold memory forever."""
     while True:
         await asyncio.sleep(SWEEP_INTERVAL_S)
         expired = await backend.expire_idle()
         if expired:
             mcp.forget(expired)
+            openenv.forget(expired)
             log.info("expired %d idle session(s)", len(expired))
