@@ -9,11 +9,12 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
 import awm_release
-from env_server.errors import HostError
+from env_server.errors import HostError, invalid_request
 from env_server.mcp_endpoint import McpEndpoint
 from env_server.openenv_protocol import OpenEnvEndpoint
 from env_server.rest import build_router
@@ -58,6 +59,10 @@ def create_app(backend: SessionBackend, *, idle_timeout_s: float) -> FastAPI:
     @app.exception_handler(HostError)
     async def host_error(_: Request, exc: HostError) -> JSONResponse:
         return JSONResponse(exc.to_json(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def wrong_shape(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return await host_error(request, invalid_request(list(exc.errors())))
 
     methods = ["GET", "POST", "DELETE"]
     bundle_endpoint = _AsgiEndpoint(mcp.handle_bundle)

@@ -243,10 +243,10 @@ class OpenEnvEndpoint:
         router = APIRouter(tags=["OpenEnv"])
 
         def routes(method: Callable[..., Any], path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-            """Register a handler under /openenv and /openenv/{bundle_id}."""
+            """Register a handler under /openenv and /openenv/{bundle_id} (documented once, in /docs)."""
             def register(handler: Callable[..., Any]) -> Callable[..., Any]:
-                for prefix in ("/openenv", "/openenv/{bundle_id}"):
-                    method(prefix + path, **kwargs)(handler)
+                method("/openenv" + path, **kwargs)(handler)
+                method("/openenv/{bundle_id}" + path, **kwargs, **({} if method == router.websocket else {"include_in_schema": False}))(handler)
                 return handler
             return register
 

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.progress import track
 
-from awm_release.atomic import write_atomic
+from awm_release.atomic import umask_mode, write_atomic
 from awm_release.bundle import Bundle
 from awm_release.bundle_io import iter_bundle_files
 from awm_release.release.card import CARD_FILE, DEFAULT_LICENSE, DEFAULT_REPO_ID, render_card
@@ -181,7 +181,7 @@ def _staged_folder(target: Path) -> Iterator[Path]:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     try:
         yield staging
-        os.chmod(staging, 0o755)  # mkdtemp makes 0700; a dataset folder is meant to be shared
+        os.chmod(staging, umask_mode(0o777))  # mkdtemp makes 0700; a dataset folder is meant to be shared
         if target.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             os.replace(target, retired / "release")
