@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.progress import track
 
 from awm_release.bundle import Bundle, BundleError, Problem, bundle_from_dict
@@ -24,10 +23,11 @@ from awm_release.demo import demo_bundle_ids, load_demo_bundle
 from awm_release.release.errors import ReleaseError
 from awm_release.release.manifest import MANIFEST_FILE, BundleEntry, Manifest, read_manifest
 from awm_release.release.rows import env_row_to_bundle_data
+from awm_release.terminal import plain_console
 
 DEMO_SOURCE = "demo"
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-_progress_console = Console(stderr=True)
+_progress_console = plain_console(stderr=True)
 
 
 def load_bundles(source: str | os.PathLike, revision: str | None = None, bundle_ids: Iterable[str] | None = None,

@@ -20,7 +20,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from rich.console import Console
 from rich.progress import track
 
 from awm_release.atomic import umask_mode, write_atomic
@@ -34,6 +33,7 @@ from awm_release.release.rows import bundle_to_env_row, task_rows
 from awm_release.release.schema import ENVS_FEATURES, TASKS_FEATURES
 from awm_release.release.splits import DEFAULT_SEED, TASK_SPLITS, SplitRecipe, assign_splits
 from awm_release.release.stats import compute_statistics
+from awm_release.terminal import plain_console
 
 ENVS_CONFIG, TASKS_CONFIG = "envs", "tasks"
 ENVS_SPLIT = "environments"
@@ -41,7 +41,7 @@ ENVS_DIR, TASKS_DIR = "data/envs", "data/tasks"
 ROWS_PER_SHARD = 500  # ~100 MB of demo-size bundles before compression: shards the Hub and its viewer handle well
 ROWS_PER_GROUP = 16  # small row groups: serving one bundle out of 1,000 decodes 16 rows, not a whole shard
 EPOCH = "1970-01-01T00:00:00Z"
-_progress_console = Console(stderr=True)
+_progress_console = plain_console(stderr=True)
 
 
 @dataclass(frozen=True)
