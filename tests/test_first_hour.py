@@ -132,7 +132,7 @@ def test_load_bundles_reads_a_folder_of_bundle_files(tmp_path):
     with pytest.raises(ValueError, match=r"none named 'bookstore' \(did you mean bookstore_1\?\)$"):
         load_bundles(tmp_path / "bundles", bundle_ids=["bookstore"])
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="no bundle files"):
+    with pytest.raises(ValueError, match="not a dataset folder written by `awm release pack` .* and no bundle files"):
         load_bundles(tmp_path / "empty")
 
 

@@ -50,8 +50,8 @@ def load_bundles(source: str | os.PathLike, revision: str | None = None, bundle_
         _refuse_revision(revision, f"the bundle files at {path}")
         bundles = read_bundles([path])  # bundle files, as `awm import-awm1k` or `awm gen` write them
         if not bundles:
-            raise ReleaseError(f"{path}: no bundle files (*.json) and no {MANIFEST_FILE}: pass a folder of bundle files, "
-                               "a folder written by `awm release pack`, a Hub dataset repo id or 'demo'")
+            raise ReleaseError(f"{path}: not a dataset folder written by `awm release pack` (no {MANIFEST_FILE}), and no "
+                               "bundle files (*.json) either: pass one of those, a Hub dataset repo id or 'demo'")
         return {b: bundles[b] for b in select_ids(bundles, wanted, str(path), in_manifest=False)}
     if path.exists():
         _refuse_revision(revision, f"the local folder {path}")
