@@ -184,11 +184,11 @@ class Episode:
                 except ValidationError as exc:
                     raise ProtocolError.from_validation(exc, "action") from None
                 return await self._verify(verify, as_tool=True)
-            return _payload(await self.call_tool(action.tool_name, action.arguments))
+            return _payload(await self._call_tool(action.tool_name, action.arguments))
         except HostError as exc:
             raise ProtocolError.from_host(exc) from None
 
-    async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    async def _call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """A CallToolObservation: the tool's value under result.data, or an OpenEnv ToolError (ours in metadata)."""
         try:
             raw = await self.backend.call(self.session_id, name, arguments)
