@@ -214,6 +214,15 @@ class WorkerPool:
         except WorkerLost as exc:
             raise ToolCallError("server_error", f"the session was lost: {exc}") from None
 
+    async def list_sessions(self) -> list[dict[str, Any]]:
+        listed = await asyncio.gather(*(self._forward(h, "list_sessions", self.config.call_timeout_s) for h in self.workers),
+                                      return_exceptions=True)
+        return [s for sessions in listed if isinstance(sessions, list) for s in sessions]  # a lost worker has none
+
+    async def calls(self, session_id: str, since: int = 0, limit: int = 100) -> dict[str, Any]:
+        handle = self._owner_of(session_id, touch=False)  # watching a session must not keep it from expiring
+        return await self._forward(handle, "calls", self.config.call_timeout_s, session_id=session_id, since=since, limit=limit)
+
     async def reset(self, session_id: str) -> dict[str, Any]:
         return await self._session_op(session_id, "reset")
 
@@ -273,13 +282,14 @@ class WorkerPool:
             handle.bundles.pop(bundle_id, None)
             raise
 
-    def _owner_of(self, session_id: str) -> WorkerHandle:
+    def _owner_of(self, session_id: str, *, touch: bool = True) -> WorkerHandle:
         handle = self.owner.get(session_id)
         if handle is None:
             if session_id in self.lost:
                 raise HostError(410, "session_lost", f"session {session_id!r} was lost because {self.lost[session_id]}; create a new session")
             raise HostError(404, "unknown_session", f"unknown session {session_id!r}: it was closed, expired, or never created")
-        self.last_used[session_id] = time.monotonic()
+        if touch:
+            self.last_used[session_id] = time.monotonic()
         return handle
 
     async def _session_op(self, session_id: str, op: str, timeout_s: float | None = None, **kwargs: Any) -> Any:
