@@ -154,8 +154,8 @@ class AWMSyncTrainer(PPOTrainerSync):
         keys = [key for key, tag in zip(batch.keys, batch.tags, strict=True) if not tag.get("is_padding", False)]
         extra = tq.kv_batch_get(keys=keys, partition_id=batch.partition_id, select_fields=["extra_fields"])
         metrics = rollout_metrics(keys, list(extra["extra_fields"]))
-        samples_per_update = int(self.config.actor_rollout_ref.actor.ppo_mini_batch_size) * int(
-            self.config.actor_rollout_ref.rollout.n)
-        metrics["awm_optimizer_updates"] = float(
-            updates_per_step(self.config) if self.by_rollout else math.ceil(len(batch) / samples_per_update))
+        actor = self.config.actor_rollout_ref.actor
+        samples_per_update = int(actor.ppo_mini_batch_size) * int(self.config.actor_rollout_ref.rollout.n)
+        mini_batches = updates_per_step(self.config) if self.by_rollout else math.ceil(len(batch) / samples_per_update)
+        metrics["awm_optimizer_updates"] = float(mini_batches * int(actor.ppo_epochs))
         return metrics
