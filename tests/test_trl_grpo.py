@@ -83,10 +83,10 @@ def test_the_environment_exposes_the_protocols_meta_tools() -> None:
     assert [get_json_schema(method) for method in (AWMEnvironment.list_tools, AWMEnvironment.call_tool)] == META_TOOLS
 
 
-def test_two_grpo_steps_through_trl_on_awm_sessions(demo_server: RunningServer, tmp_path: Path,
-                                                    one_thread: None) -> None:
+def test_two_grpo_steps_through_trl_on_awm_sessions(demo_server: RunningServer, tmp_path: Path, one_thread: None,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     started = time.perf_counter()
-    os.environ["TRL_EXPERIMENTAL_SILENCE"] = "1"
+    monkeypatch.setenv("TRL_EXPERIMENTAL_SILENCE", "1")  # environment_factory is marked experimental in TRL 1.x
     task = load_demo_bundle(BUNDLE).tasks[TASK]
     rows = trl_rows([TaskRef(BUNDLE, TASK, task)])  # what `awm train data --format trl` writes
     tokenizer = build_tokenizer(tmp_path / "tokenizer", corpus=[SYSTEM_PROMPT, json.dumps(META_TOOLS), task,

@@ -1,6 +1,6 @@
 """The AWM sync trainer (awm_release/training/verl_trainer.py) on verl's real TransferQueue, with the launcher's config.
 
-A step of the paper's shape goes through the trainer's own methods: 64 tasks x 16 rollouts of 1 to 20 turns
+A step of the paper's shape goes through the trainer's own methods: 64 tasks x 16 rollouts of 1 to 12 turns
 each (one sample per turn, as history-aware training makes them), stored in TransferQueue as verl's agent-loop
 workers store them, padded by verl, advantages computed by verl's GRPO and then weighted by the trainer. The
 optimizer updates per step are what verl's actor worker would make of the mini-batch size the trainer passes;
