@@ -43,6 +43,7 @@ CALL = {"name": "call_tool", "arguments": {"tool_name": "cancel_order",
 FIRST_TURN = f"<think>\nCancel order 6.\n</think>\n\n<tool_call>\n{json.dumps(CALL)}\n</tool_call><|im_end|>"
 ANSWER_TURN = "<think>\nDone.\n</think>\n\nYour order is cancelled.<|im_end|>"
 SCRIPT_BIAS, END_BIAS = 11.0, 4.0  # a scripted token ~99.6% likely; a stray completion ends within a few tokens
+ROLLOUTS = 8  # per step, one GRPO group: about half follow the script, so a group without a spread is rare
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +111,8 @@ def test_two_grpo_steps_through_trl_on_awm_sessions(demo_server: RunningServer, 
         scored.extend(zip(rewards, [env.last_verification for env in kwargs["environments"]], strict=True))
         return rewards
 
-    args = GRPOConfig(output_dir=str(tmp_path / "run"), max_steps=2, per_device_train_batch_size=4, num_generations=4,
+    args = GRPOConfig(output_dir=str(tmp_path / "run"), max_steps=2, per_device_train_batch_size=ROLLOUTS,
+                      num_generations=ROLLOUTS,
                       gradient_accumulation_steps=1, learning_rate=1e-3, max_completion_length=640,
                       max_tool_calling_iterations=3, temperature=1.0, seed=0, logging_steps=1, save_strategy="no",
                       report_to="none", use_cpu=True, dataloader_num_workers=0, bf16=False,
@@ -127,17 +129,17 @@ def test_two_grpo_steps_through_trl_on_awm_sessions(demo_server: RunningServer, 
     assert all(entry["tools/call_frequency"] > 0 for entry in steps)  # the model's calls ran in the sessions
 
     episodes = len(scored)
-    assert episodes == 8 == sum(env.sessions_opened for env in environments)  # 2 steps x 4 rollouts, a session each
+    assert episodes == 2 * ROLLOUTS == sum(env.sessions_opened for env in environments)  # a session per rollout
     assert demo_server.client.get("/health").json()["sessions"] == 0  # every one closed after its reward
     for value, verification in scored:  # -1 for a format error (never verified), else the verification's reward
         assert value == (-1.0 if verification is None else verification["reward"])
-    assert {value for value, _ in scored} == {-1.0, 1.0}  # both kinds occurred: GRPO had something to learn
-    assert [entry["reward"] for entry in steps] == pytest.approx([sum(v for v, _ in scored[:4]) / 4,
-                                                                  sum(v for v, _ in scored[4:]) / 4])
+    rewards = [value for value, _ in scored]
+    assert -1.0 in rewards and 1.0 in rewards  # format errors and completed tasks: GRPO had something to learn
+    assert [entry["reward"] for entry in steps] == pytest.approx([sum(rewards[:ROLLOUTS]) / ROLLOUTS,
+                                                                  sum(rewards[ROLLOUTS:]) / ROLLOUTS])
     step_times = [entry["step_time"] for entry in steps]
     print(f"\nTRL GRPO on CPU: test {time.perf_counter() - started:.1f} s, training {train_s:.1f} s, steps "
-          f"{', '.join(f'{t:.1f}' for t in step_times)} s, {episodes / train_s:.2f} episodes/s, rewards "
-          f"{[v for v, _ in scored]}")
+          f"{', '.join(f'{t:.1f}' for t in step_times)} s, {episodes / train_s:.2f} episodes/s, rewards {rewards}")
 
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "trl"
