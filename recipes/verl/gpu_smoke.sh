@@ -2,8 +2,8 @@
 # A first check of a GPU node: 2 GRPO steps of Qwen3-0.6B on 1 GPU with the AWM recipe (4 demo tasks x 4
 # rollouts per step, up to 4 turns, console logging), then PASS/FAIL on what a working setup shows:
 #   2 steps logged; rollouts take more than one turn on average; a finite policy loss; vLLM's log-probs agree with
-#   the trainer's (training/rollout_probs_diff_mean); no out-of-memory. About 8 minutes on one H200, vLLM start-up
-#   included.
+#   the trainer's (training/rollout_probs_diff_mean); no out-of-memory. Sized for under 8 minutes on one H200, vLLM
+#   start-up included (not yet timed on a GPU).
 #
 # Needs, on the node (no network while it runs):
 #   pip install "verl[vllm]==0.9.1" -e ".[train]"      # verl, vLLM, Ray, awm-release
