@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from rich.text import Text
 
 from awm_release.awm1k import read_awm1k, write_awm1k
 from awm_release.bundle import BundleError, bundle_from_dict
-from awm_release.bundle_io import iter_bundle_files, read_bundle, write_bundle
+from awm_release.bundle_io import iter_bundle_files, read_bundle, read_bundle_json, write_bundle
 from awm_release.inspection import Inspection, inspect_bundle
 from awm_release.release.reading import read_bundle_files
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
+from awm_release.terminal import labelled, plain_console, print_error
 
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)  # errors stay on one line, greppable
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
+console = plain_console()
+err_console = plain_console(stderr=True)  # errors stay on one line, greppable
+# Help is click's plain formatter everywhere (rich_markup_mode=None): Rich's option tables cut long option names and
+# values at 80 columns, and read bracketed text as markup.
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Agent World Model release tooling: bundles, AWM-1K files, validation.")
-bundle_app = typer.Typer(no_args_is_help=True, help="Check and maintain bundle files.")
+bundle_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Check and maintain bundle files.")
 app.add_typer(bundle_app, name="bundle")
 # Command groups of other modules register below, one import and one add_typer line each.
 from awm_release.release.cli import release_app  # noqa: E402
@@ -43,7 +45,7 @@ app.add_typer(runs_app, name="runs")
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    print_error(err_console, message)
     return typer.Exit(2)
 
 
@@ -56,8 +58,8 @@ def import_awm1k(
 ) -> None:
     """Import AgentWorldModel-1K files as bundles, then validate what was written and report every bundle.
 
-    Each bundle is [green]complete[/green], [yellow]partial[/yellow] (lacks parts, e.g. a scenario without code) or
-    has [red]problems[/red], each with its location and reason: a verifier that does not parse, SQL statements
+    Each bundle is complete, partial (lacks parts, e.g. a scenario without code) or has problems, each with its
+    location and reason: a verifier that does not parse, SQL statements
     SQLite rejects (with table and SQL), tables that end up missing, routes that share a method and path.
     Exit code 0 only when no bundle has problems, or with --allow-problems.
 
@@ -80,32 +82,32 @@ def import_awm1k(
         inspection: Inspection | None = checked.get(bundle.bundle_id)
         note.problems = inspection.problems if inspection else ["the written file cannot be read back (see below)"]
         broken += note.status == "problems"
-        table.add_row(bundle.bundle_id, _STATUS_STYLE[note.status], str(sum(note.sources.values())),
+        table.add_row(bundle.bundle_id, Text(note.status, style=_STATUS_STYLE[note.status]), str(sum(note.sources.values())),
                       "; ".join(note.missing) or "-", str(len(note.problems) + len(note.errors)) if note.status == "problems" else "-")
     console.print(table)
     for bundle in result.bundles:
         note = result.notes[bundle.bundle_id]
         lines = note.errors + note.problems + [f"duplicate record {d}: the first is used, this one still exports" for d in note.duplicates]
         if lines:
-            console.print(f"[bold]{bundle.bundle_id}[/bold] ({out / (bundle.bundle_id + '.json')}):", highlight=False)
+            console.print(Text(bundle.bundle_id, style="bold"), f"({out / (bundle.bundle_id + '.json')}):")
             for line in lines[:_SHOWN]:
-                console.print(f"  - {line}", highlight=False, markup=False, soft_wrap=True)
+                console.print(f"  - {line}")
             if len(lines) > _SHOWN:
                 console.print(f"  ... and {len(lines) - _SHOWN} more: `awm bundle validate {out / (bundle.bundle_id + '.json')}` "
-                              "lists them all", highlight=False)
+                              "lists them all")
     for error in unreadable:
-        console.print(f"[red]error:[/red] {error.one_line()}", highlight=False)
+        print_error(console, error.one_line())
     counts = Counter(result.notes[b.bundle_id].status for b in result.bundles)
-    console.print(f"{counts['complete']} complete, {counts['partial']} partial, {counts['problems']} with problems", highlight=False)
+    console.print(f"{counts['complete']} complete, {counts['partial']} partial, {counts['problems']} with problems")
     for error in result.file_errors:
-        console.print(f"[yellow]warning:[/yellow] {error}", highlight=False)
+        console.print(*labelled("warning", "yellow", error))
     if (broken or result.file_errors) and not allow_problems:
         console.print("exit 1: some bundles have problems (they were written; later commands leave out what they cannot "
-                      "use); pass --allow-problems to accept them", highlight=False)
+                      "use); pass --allow-problems to accept them")
         raise typer.Exit(1)
 
 
-_STATUS_STYLE = {"complete": "[green]complete[/green]", "partial": "[yellow]partial[/yellow]", "problems": "[red]problems[/red]"}
+_STATUS_STYLE = {"complete": "green", "partial": "yellow", "problems": "red"}
 _SHOWN = 20  # problem lines shown per bundle; `awm bundle validate` shows all
 
 
@@ -143,14 +145,14 @@ def validate(
                       console=console, transient=True):
         inspection: Inspection = read.measured
         lacks = f"; lacks: {'; '.join(inspection.lacks)}" if inspection.lacks else ""
-        label = "[green]ok[/green]" if not inspection.problems else f"[yellow]ok, {len(inspection.problems)} problem(s)[/yellow]"
-        console.print(f"{label} {read.path} ({read.bundle.bundle_id}, sha256 {read.sha256[:12]}){lacks}", highlight=False, soft_wrap=True)
+        label = Text("ok", style="green") if not inspection.problems else Text(f"ok, {len(inspection.problems)} problem(s)", style="yellow")
+        console.print(label, f"{read.path} ({read.bundle.bundle_id}, sha256 {read.sha256[:12]}){lacks}")
         for line in inspection.problems:
-            console.print(f"  - {line}", highlight=False, markup=False, soft_wrap=True)
+            console.print(f"  - {line}")
         with_problems += bool(inspection.problems)
     for error in unusable:
-        console.print(f"[red]unusable[/red] {error}", highlight=False, soft_wrap=True)
-    console.print(f"{len(files) - len(unusable)} usable ({with_problems} with problems), {len(unusable)} unusable", highlight=False)
+        console.print(Text("unusable", style="red"), str(error))
+    console.print(f"{len(files) - len(unusable)} usable ({with_problems} with problems), {len(unusable)} unusable")
     if unusable or (strict and with_problems):
         raise typer.Exit(1)
 
@@ -159,10 +161,10 @@ def validate(
 def rehash(path: Annotated[Path, typer.Argument(help="A bundle file edited by hand.")]) -> None:
     """Validate a hand-edited bundle and store its new sha256."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_bundle_json(path)
         data.pop("sha256", None)
         bundle = bundle_from_dict(data, str(path))
-    except (OSError, ValueError) as exc:
+    except BundleError as exc:
         raise _fail(str(exc)) from None
     write_bundle(bundle, path)
     console.print(f"{path}: sha256 {bundle.sha256}")
@@ -176,7 +178,7 @@ def demo(out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the
         if out is not None:
             write_bundle(bundle, out)
         console.print(f"{bundle_id}: {bundle.display_name}, {len(bundle.tasks)} tasks, {len(bundle.tables)} tables, "
-                      f"sha256 {bundle.sha256[:12]}", highlight=False)
+                      f"sha256 {bundle.sha256[:12]}")
 
 
 def main() -> None:

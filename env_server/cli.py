@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
+import socket
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 import uvicorn
-from rich.console import Console
 
 from awm_release.bundle import SERVING, Bundle, BundleError
 from awm_release.bundle_io import read_bundles
@@ -18,6 +19,7 @@ from awm_release.demo import DEFAULT_DEMO_BUNDLE, demo_bundle_ids, load_demo_bun
 from awm_release.judge import JudgeConfig
 from awm_release.release.errors import ReleaseError
 from awm_release.release.load import load_bundles
+from awm_release.terminal import labelled, plain_console, print_error
 from env_server.app import create_app
 from env_server.config import ServeConfig
 from env_server.errors import HostError
@@ -25,26 +27,30 @@ from env_server.registry import BundleRegistry
 from env_server.sessions import SessionManager
 from env_server.worker_pool import SessionBackend, WorkerPool
 
-console = Console(stderr=True, soft_wrap=True)
-app = typer.Typer(add_completion=False, rich_markup_mode="rich", pretty_exceptions_show_locals=False)
+console = plain_console(stderr=True)
+# Plain help (click's formatter): at 80 columns Rich's option table cuts long option names.
+app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_show_locals=False)
 JUDGE_KEY_VARIABLES = ("AWM_JUDGE_API_KEY", "OPENAI_API_KEY")
 
 
 @app.command(
     help=(
         "Serve AWM environment bundles: every session gets its own copy of the bundle's SQLite database.\n\n"
-        "With no arguments, serves the embedded demo bundle [bold]bookstore_1[/bold]. Examples:\n\n"
-        "  awm-serve                                   # the demo, on http://127.0.0.1:8000\n\n"
-        "  awm-serve task_tracker_1 clinic_booking_1   # other embedded demo bundles\n\n"
-        "  awm-serve --bundles bundles/                # every bundle written by `awm import-awm1k`\n\n"
-        "  awm-serve content_platform_1 --bundles bundles/ --workers 8 --runs-dir runs/\n\n"
-        "  awm-serve e_commerce_33 --dataset awm/envs --revision v1.0.0   # straight from the release\n\n"
-        "  awm-serve --judge-base-url http://127.0.0.1:8001/v1 --judge-model Qwen/Qwen3-32B   # sql-mode rewards\n\n"
+        "With no arguments, serves the embedded demo bundle bookstore_1. Examples:\n\n"
+        "\b\n"
+        "  awm-serve                                 # the demo, http://127.0.0.1:8000\n"
+        "  awm-serve task_tracker_1 clinic_booking_1 # other embedded demo bundles\n"
+        "  awm-serve --bundles bundles/              # bundles from awm import-awm1k\n"
+        "  awm-serve content_platform_1 --bundles bundles/ --workers 8 --runs-dir runs/\n"
+        "  awm-serve e_commerce_33 --dataset awm/envs --revision v1.0.0\n"
+        "  awm-serve --judge-base-url http://127.0.0.1:8001/v1 --judge-model Qwen/Qwen3-32B\n\n"
         "REST: POST /sessions, GET /sessions/{id}/tools, POST /sessions/{id}/call, /reset, /verify, "
         "GET /sessions/{id}/database, DELETE /sessions/{id}[?save=true]; docs at /docs.\n\n"
         "MCP (streamable HTTP): /mcp/{bundle_id} (one environment per MCP session), /mcp when one bundle "
         "is served, and /sessions/{id}/mcp for a session created over REST.\n\n"
         "Viewer: /ui in a browser (bundles, live sessions and the run folders of --runs-dir).\n\n"
+        "OpenEnv (openenv-core's GenericEnvClient, MCPToolClient): base URL http://HOST:PORT/openenv, "
+        "reset(bundle_id=..., task_idx=...), one environment per client session.\n\n"
         "Environment code runs in --workers processes (sessions are pinned to one); a tool call past "
         "--call-timeout, a crash, or a worker past --worker-memory-mb costs only that worker's sessions."
     )
@@ -80,6 +86,7 @@ def serve(
     config = ServeConfig(workers=workers, max_sessions=max_sessions, idle_timeout_s=idle_timeout, call_timeout_s=call_timeout,
                          verifier_timeout_s=verifier_timeout, verifier_pool_size=verifier_pool_size,
                          worker_memory_mb=worker_memory_mb, strict=strict, runs_dir=runs_dir, judge=judge)
+    listener = bind_listener(host, port)  # first: a taken port is one line now, not a banner and a traceback later
     try:
         if dataset is not None:
             selected = load_bundles(dataset, revision, bundle_ids or None)
@@ -93,13 +100,14 @@ def serve(
     try:
         import uvloop
     except ImportError:
-        code = asyncio.run(_run(selected, preload, config, host, port, log_level))
+        code = asyncio.run(_run(selected, preload, config, listener, log_level))
     else:
-        code = uvloop.run(_run(selected, preload, config, host, port, log_level))
+        code = uvloop.run(_run(selected, preload, config, listener, log_level))
     raise typer.Exit(code)
 
 
-async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeConfig, host: str, port: int, log_level: str) -> int:
+async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeConfig, listener: socket.socket,
+               log_level: str) -> int:
     registry = BundleRegistry(selected, strict=config.strict)
     backend: SessionBackend = WorkerPool(registry, config) if config.workers > 0 else SessionManager(registry, config)
     try:
@@ -107,26 +115,56 @@ async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeCon
             await backend.start()
         for bundle_id in preload:  # fail fast, at start-up, with the bundle's own error
             await backend.preload(bundle_id)
+        host, port = listener.getsockname()[:2]
         base = f"http://{host}:{port}"
         console.print(f"awm-serve: {len(selected)} bundle(s): {', '.join(selected)}; "
-                      f"{config.workers or 'no'} worker process(es)", highlight=False)
-        console.print(f"  REST {base}/sessions   docs {base}/docs", highlight=False)
-        console.print(f"  MCP  {base}/mcp/<bundle_id>" + (f"   ({base}/mcp)" if len(selected) == 1 else ""), highlight=False)
-        console.print(f"  UI   {base}/ui/   (bundles, live sessions" + (", runs)" if config.runs_dir else ")"), highlight=False)
-        server = uvicorn.Server(uvicorn.Config(create_app(backend, idle_timeout_s=config.idle_timeout_s), host=host,
-                                               port=port, log_level=log_level.lower(), access_log=False))
-        await server.serve()
+                      f"{config.workers or 'no'} worker process(es)")
+        console.print(f"  REST    {base}/sessions   docs {base}/docs")
+        console.print(f"  MCP     {base}/mcp/<bundle_id>" + (f"   ({base}/mcp)" if len(selected) == 1 else ""))
+        console.print(f"  OpenEnv {base}/openenv   (openenv-core clients: reset(bundle_id=..., task_idx=...))")
+        console.print(f"  UI      {base}/ui/   (bundles, live sessions" + (", runs)" if config.runs_dir else ")"))
+        server = uvicorn.Server(uvicorn.Config(create_app(backend, idle_timeout_s=config.idle_timeout_s),
+                                               log_level=log_level.lower(), access_log=False))
+        await server.serve(sockets=[listener])
         return 0 if server.started else 1
     except HostError as exc:
-        console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        print_error(console, exc.message)
         return 2
     finally:
+        listener.close()
         await backend.shutdown()
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    print_error(console, message)
     raise typer.Exit(2)
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The listening socket, bound now; a port in use ends the command with what to do instead."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            _fail(f"port {port} on {host} is already in use (another awm-serve, or a model server?); "
+                  f"serve on another with --port, e.g. --port {_free_port_after(host, port)}")
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; check --host and --port")
+    return sock
+
+
+def _free_port_after(host: str, port: int) -> int:
+    """The next port above `port` that binds now (a suggestion; 0 when none of the next 50 is free)."""
+    for candidate in range(port + 1, min(port + 51, 65536)):
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
+    return 0
 
 
 def select_bundles(bundle_ids: list[str], paths: list[Path], *, strict: bool = False) -> dict[str, Bundle]:
@@ -176,7 +214,7 @@ def unservable_reason(bundle: Bundle) -> str | None:
 
 def _report_skipped(lines: list[str]) -> None:
     for line in lines:
-        console.print(f"[yellow]warning:[/yellow] {line}", highlight=False)
+        console.print(*labelled("warning", "yellow", line))
 
 
 def main() -> None:

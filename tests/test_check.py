@@ -105,4 +105,4 @@ def test_the_checker_catches_a_divergence_and_tells_improvements_and_free_verifi
     assert planted["tools"] == {"spec": None, "here": 3, "original": 2}
     assert planted["complete_untouched"] == [0]
     assert run.returncode == 1  # a divergence fails the command
-    assert "divergence planted_1: whoami" in run.stdout and "complete on the untouched database" in run.stdout
+    assert "divergence: planted_1: whoami" in run.stdout and "complete on the untouched database" in run.stdout

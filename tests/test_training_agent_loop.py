@@ -20,12 +20,12 @@ from verl.experimental.agent_loop.agent_loop import DictConfigWrap, ToolListWrap
 from verl.utils.dataset.rl_dataset import RLHFDataset
 from verl.workers.rollout.replica import TokenOutput
 
-from awm_release.agent.env_client import EnvClient
 from awm_release.agent.protocol import (
     META_TOOLS, SYSTEM_PROMPT, Conversation, MetaCall, render_call_result, tool_message)
 from awm_release.demo import demo_solutions
 from awm_release.training import AGENT_NAME
-from awm_release.training.agent_loop import AWMLoopSettings
+from awm_release.client import AsyncAWMClient
+from awm_release.training.settings import AWMSettings
 from tests.qwen3_style_tokenizer import build_tokenizer
 
 AGENT_LOOP_YAML = Path(__file__).parent.parent / "recipes" / "verl" / "config" / "awm_agent_loop.yaml"
@@ -40,9 +40,11 @@ class ScriptedServerManager:
         self.tokenizer, self.replies = tokenizer, list(replies)
         self.prompts: list[list[int]] = []
         self.max_tokens: list[int] = []
+        self.request_ids: list[str] = []
 
     async def generate(self, request_id: str, *, prompt_ids: list[int], sampling_params: dict[str, Any],
                        **_: Any) -> TokenOutput:
+        self.request_ids.append(request_id)
         self.prompts.append(list(prompt_ids))
         self.max_tokens.append(sampling_params["max_tokens"])
         ids = self.reply_ids(self.replies.pop(0))[: sampling_params["max_tokens"]]
@@ -66,20 +68,21 @@ def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return build_tokenizer(tmp_path_factory.mktemp("tokenizer"))
 
 
-def trainer_config(server_url: str, history_window: int | str, response_length: int) -> Any:
+def trainer_config(server_url: str, history_window: int | str, response_length: int, **awm: Any) -> Any:
     return OmegaConf.create({
         "actor_rollout_ref": {"rollout": {"prompt_length": PROMPT_LENGTH, "response_length": response_length,
                                           "multi_turn": {"max_assistant_turns": 20}}},
         "data": {"apply_chat_template_kwargs": {"enable_thinking": True}},
-        "awm": {"history_window": history_window, "env_server_url": server_url, "verify_mode": "code"},
+        "awm": {"history_window": history_window, "env_server_url": server_url, "verify_mode": "code", **awm},
     })
 
 
 def run_rollout(server_url: str, tokenizer: Any, replies: list[str], *, history_window: int | str = 3,
-                task_idx: int = 0, response_length: int = RESPONSE_LENGTH) -> tuple[Any, ScriptedServerManager]:
+                task_idx: int = 0, response_length: int = RESPONSE_LENGTH,
+                **awm: Any) -> tuple[Any, ScriptedServerManager]:
     """One rollout through verl's own registry path: the YAML entry instantiated by hydra, as AgentLoopWorker does."""
     model = ScriptedServerManager(tokenizer, replies)
-    config = trainer_config(server_url, history_window, response_length)
+    config = trainer_config(server_url, history_window, response_length, **awm)
 
     async def go() -> Any:
         for entry in OmegaConf.load(AGENT_LOOP_YAML):
@@ -105,13 +108,10 @@ def task_text(task_idx: int) -> str:
 def replay_observations(server_url: str, steps: list[dict[str, Any]]) -> tuple[str, list[str]]:
     """The tool list and each step's observation, from a fresh session of the same task (the seed is the same)."""
     async def go() -> tuple[str, list[str]]:
-        client = EnvClient(server_url)
-        tools = json.dumps((await client.bundle(BUNDLE))["tools"], ensure_ascii=False, separators=(",", ":"))
-        session_id = (await client.create_session(BUNDLE, 0))["session_id"]
-        observations = [render_call_result(await client.call(session_id, s["tool"], s["arguments"])) for s in steps]
-        await client.close_session(session_id)
-        await client.aclose()
-        return tools, observations
+        async with AsyncAWMClient(server_url) as client:
+            tools = json.dumps((await client.bundle(BUNDLE))["tools"], ensure_ascii=False, separators=(",", ":"))
+            async with await client.session(BUNDLE, 0) as session:
+                return tools, [render_call_result(await session.call(s["tool"], s["arguments"])) for s in steps]
 
     return asyncio.run(go())
 
@@ -242,11 +242,56 @@ def test_windowed_training_refuses_the_legacy_trainer(server: Any, tokenizer: An
                                 data_config=DictConfigWrap(config.data), tools=ToolListWrap([]))
 
 
+def test_all_turns_of_a_rollout_share_one_request_id(server: Any, tokenizer: Any) -> None:
+    steps = solution()["steps"]
+    replies = [call_turn(s["tool"], s["arguments"]) for s in steps] + [answer_turn()]
+    _, first = run_rollout(server.url, tokenizer, replies)
+    _, second = run_rollout(server.url, tokenizer, replies)
+    assert len(first.request_ids) == len(replies) and len(set(first.request_ids)) == 1  # one replica, one prefix cache
+    assert set(first.request_ids) != set(second.request_ids)
+
+
+def test_a_long_tool_result_is_cut_with_a_marker(server: Any, tokenizer: Any) -> None:
+    search = {"tool": "search_books", "arguments": {"query": ""}}  # every book: a long result
+    replies = [call_turn(search["tool"], search["arguments"]), answer_turn()]
+    _, observations = replay_observations(server.url, [search])
+    assert len(observations[0]) > 300
+    _, model = run_rollout(server.url, tokenizer, replies, max_tool_result_chars=300)
+    seen = tokenizer.decode(model.prompts[1]).split("<tool_response>\n")[-1].split("\n</tool_response>")[0]
+    assert seen == observations[0][:300] + f"\n[... {len(observations[0]) - 300} more characters of this result were cut; " \
+                                           "ask for less, e.g. with filters]"
+    _, uncut = run_rollout(server.url, tokenizer, replies, max_tool_result_chars=0)
+    assert observations[0] in tokenizer.decode(uncut.prompts[1])
+
+
+def test_a_reply_whose_think_block_the_prompt_opened_is_accepted(server: Any, tokenizer: Any) -> None:
+    """Qwen3's thinking-only releases (2507) put `<think>\\n` into the generation prompt: replies only close it."""
+    steps = solution()["steps"]
+    replies = [call_turn(s["tool"], s["arguments"]).removeprefix("<think>\n") for s in steps]
+    outputs, _ = run_rollout(server.url, tokenizer, replies + [answer_turn().removeprefix("<think>\n")])
+    assert {o.reward_score for o in outputs} == {1.0}
+
+
 def test_settings_reject_what_cannot_work() -> None:
-    assert AWMLoopSettings.resolve({}, {"history_window": "all"}).history_window == 0
+    assert AWMSettings.resolve({}, {"history_window": "all"}).history_window == 0
     with pytest.raises(ValueError, match="awm.history_window"):
-        AWMLoopSettings.resolve({}, {"history_window": -1})
+        AWMSettings.resolve({}, {"history_window": -1})
     with pytest.raises(ValueError, match="awm.verify_mode"):
-        AWMLoopSettings.resolve({}, {"verify_mode": "vibes"})
+        AWMSettings.resolve({}, {"verify_mode": "vibes"})
     with pytest.raises(ValueError, match="awm.histroy_window: unknown"):
-        AWMLoopSettings.resolve({}, {"histroy_window": 3})
+        AWMSettings.resolve({}, {"histroy_window": 3})
+    with pytest.raises(ValueError, match="awm.update_unit='turn'"):
+        AWMSettings.resolve({}, {"update_unit": "turn"})
+    with pytest.raises(ValueError, match="verify_mode=sql needs an LLM judge"):
+        AWMSettings.resolve({}, {"verify_mode": "sql"})
+    with pytest.raises(ValueError, match="judge_base_url and awm.judge_model go together"):
+        AWMSettings.resolve({}, {"judge_model": "Qwen/Qwen3-32B"})
+
+
+def test_node_servers_read_the_local_release_with_bounded_workers_and_the_judge() -> None:
+    local = AWMSettings.resolve({}, {"release_dir": "/shared/data/release", "revision": "v1.0.0", "verify_mode": "sql",
+                                     "judge_base_url": "http://10.0.0.9:8001/v1", "judge_model": "Qwen/Qwen3-32B"})
+    assert local.serve_args() == ["--dataset", "/shared/data/release", "--workers", "16", "--judge-base-url",
+                                  "http://10.0.0.9:8001/v1", "--judge-model", "Qwen/Qwen3-32B"]
+    hub = AWMSettings.resolve({}, {"revision": "v1.0.0", "server_workers": 4})
+    assert hub.serve_args() == ["--dataset", "awm/envs", "--revision", "v1.0.0", "--workers", "4"]

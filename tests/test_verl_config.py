@@ -27,6 +27,8 @@ from verl.trainer.ppo.utils import need_critic, need_reference_policy
 from verl.utils.config import omega_conf_to_dataclass, validate_config
 from verl.workers.config import FSDPActorConfig, RolloutConfig
 
+from awm_release.training.settings import AWMSettings
+
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = REPO / "recipes" / "verl"
 VERL_CONFIG_DIR = Path(verl.__file__).parent / "trainer" / "config"
@@ -39,7 +41,7 @@ SIZES = {
 }
 # The only sections a launcher may add keys to: everything else must already exist in verl's config, so a
 # misspelled verl key cannot hide behind a `+`.
-ADDED_SECTIONS = ("awm.", "data.apply_chat_template_kwargs.")
+ADDED_SECTIONS = ("awm.", "data.apply_chat_template_kwargs.", "ray_kwargs.ray_init.runtime_env.worker_process_setup_hook=")
 
 
 def launcher(size: str) -> Path:
@@ -101,13 +103,17 @@ def test_paper_settings_land_in_verl_config(launched: tuple[str, list[str], Dict
     assert config.data.apply_chat_template_kwargs.enable_thinking is True
     assert rollout.agent.default_agent_loop == "awm_agent"
     assert rollout.agent.agent_loop_config_path == str(RECIPES / "config" / "awm_agent_loop.yaml")
+    data_dir = REPO / "data" / "verl" / "envs-v1.0.0"
     assert OmegaConf.to_container(config.awm) == {
-        "history_window": 3, "verify_mode": "code", "dataset": "awm/envs", "revision": "v1.0.0",
-        "session_concurrency": 64,
+        "history_window": 3, "verify_mode": "code", "update_unit": "rollout", "max_tool_result_chars": 16000,
+        "dataset": "awm/envs", "revision": "v1.0.0", "release_dir": str(data_dir / "release"), "env_server_url": None,
+        "server_workers": 16, "judge_base_url": None, "judge_model": None, "session_concurrency": 64,
     }
-    assert config.data.train_files == str(REPO / "data" / "verl" / "envs-v1.0.0" / "train.parquet")
-    assert config.data.val_files == str(REPO / "data" / "verl" / "envs-v1.0.0" / "validation.parquet")
-    assert list(config.trainer.logger) == ["console", "wandb"] and config.trainer.resume_mode == "auto"
+    assert config.data.train_files == str(data_dir / "train.parquet")
+    assert config.data.val_files == str(data_dir / "validation.parquet")
+    assert list(config.trainer.logger) == ["console"] and config.trainer.resume_mode == "auto"  # wandb is opt-in
+    # The old-log-prob and reference passes hold tokens x vocabulary logits: 32k x 151,936 x 2 bytes = 10 GB.
+    assert actor.ppo_max_token_len_per_gpu == 32768
     experiment = f"qwen3-{size}-grpo-w3-code"
     assert (config.trainer.project_name, config.trainer.experiment_name) == ("awm", experiment)
     assert config.trainer.default_local_dir == str(REPO / "checkpoints" / "awm" / experiment)
@@ -183,7 +189,9 @@ def test_awm_section_matches_the_registered_agent_loop(launched: tuple[str, list
     loop = next(entry for entry in entries if entry["name"] == agent.default_agent_loop)
     assert loop["_target_"] == "awm_release.training.agent_loop.AWMAgentLoop"
     settings = set(loop) - {"name", "_target_"}
-    assert set(config.awm) <= settings, f"awm keys the agent loop does not know: {set(config.awm) - settings}"
+    assert set(config.awm) == settings == set(AWMSettings.__dataclass_fields__), "one list of AWM settings"
+    defaults = {key: loop[key] for key in settings}
+    AWMSettings.resolve(defaults, OmegaConf.to_container(config.awm))  # the launcher's values pass the loop's checks
 
     added = [override for override in overrides if override.startswith("+")]
     assert added and all(override[1:].startswith(ADDED_SECTIONS) for override in added), added
@@ -213,6 +221,15 @@ def test_wrong_type_fails_the_section_check(wrong: str) -> None:
         built_sections(config)
 
 
+@pytest.mark.parametrize("key, value", [
+    ("history_window", "5"), ("env_server_url", "'http://10.0.0.7:8000'"), ("judge_model", "Qwen/Qwen3-32B"),
+    ("update_unit", "sample"), ("server_workers", "4"), ("revision", "v1.1.0"),
+])
+def test_every_awm_setting_changes_without_a_plus(key: str, value: str) -> None:
+    config = compose_trainer(dry_run("8b", f"awm.{key}={value}"))
+    assert str(config.awm[key]) == value.strip("'")
+
+
 def test_extra_arguments_come_last_and_win() -> None:
     extra = ["trainer.save_freq=8", "awm.history_window=5", "actor_rollout_ref.actor.optim.lr=1e-6"]
     overrides = dry_run("8b", *extra)
@@ -225,22 +242,29 @@ def test_extra_arguments_come_last_and_win() -> None:
 def test_environment_variables_reach_the_config(tmp_path: Path) -> None:
     data_dir = tmp_path / "my data, v2"
     config = compose_trainer(dry_run(
-        "4b", HISTORY_WINDOW="all", VERIFY_MODE="sql", AWM_DATASET="/srv/awm envs/", AWM_REVISION="1e10",
-        AWM_ENV_SERVER_URL="http://10.0.0.7:8000", DATA_DIR=str(data_dir), NNODES="2", LR="1e-6",
-        MODEL_PATH="/models/it's mine", LOGGER="console", EXPERIMENT_NAME="probe"))
+        "4b", HISTORY_WINDOW="all", VERIFY_MODE="sql", AWM_DATASET="awm/envs", AWM_REVISION="1e10",
+        JUDGE_BASE_URL="http://judge:8001/v1", JUDGE_MODEL="Qwen/Qwen3-32B", UPDATE_UNIT="sample",
+        SERVER_WORKERS="8", MAX_TOOL_RESULT_CHARS="0", DATA_DIR=str(data_dir), NNODES="2", LR="1e-6",
+        MODEL_PATH="/models/it's mine", LOGGER="console,wandb", EXPERIMENT_NAME="probe"))
     assert OmegaConf.to_container(config.awm) == {
-        "history_window": "all", "verify_mode": "sql", "dataset": "/srv/awm envs/", "revision": "1e10",
-        "env_server_url": "http://10.0.0.7:8000", "session_concurrency": 64,
+        "history_window": "all", "verify_mode": "sql", "update_unit": "sample", "max_tool_result_chars": 0,
+        "dataset": "awm/envs", "revision": "1e10", "release_dir": str(data_dir / "release"), "env_server_url": None,
+        "server_workers": 8, "judge_base_url": "http://judge:8001/v1", "judge_model": "Qwen/Qwen3-32B",
+        "session_concurrency": 64,
     }
     assert config.data.train_files == str(data_dir / "train.parquet")
     assert config.actor_rollout_ref.model.path == "/models/it's mine"
     assert (config.trainer.nnodes, config.actor_rollout_ref.actor.optim.lr, list(config.trainer.logger)) == (
-        2, 1e-6, ["console"])
+        2, 1e-6, ["console", "wandb"])
     assert config.trainer.default_local_dir == str(REPO / "checkpoints" / "awm" / "probe")
 
-    local = compose_trainer(dry_run("4b", AWM_DATASET="/srv/awm-envs/", AWM_REVISION=""))
-    assert "revision" not in local.awm
-    assert local.data.train_files == str(REPO / "data" / "verl" / "awm-envs-local" / "train.parquet")
+    release = tmp_path / "awm envs, local"
+    release.mkdir()
+    local = compose_trainer(dry_run("4b", AWM_DATASET=str(release), AWM_REVISION="",
+                                    AWM_ENV_SERVER_URL="http://10.0.0.7:8000"))
+    assert (local.awm.revision, local.awm.release_dir, local.awm.env_server_url) == (
+        None, str(release), "http://10.0.0.7:8000")  # a local release is served where it is
+    assert local.data.train_files == str(REPO / "data" / "verl" / "awm envs, local-local" / "train.parquet")
 
 
 def test_launchers_differ_only_in_size_settings() -> None:
@@ -264,7 +288,8 @@ def test_launch_writes_missing_data_then_runs_verl(tmp_path: Path) -> None:
     bin_dir.mkdir()
     (bin_dir / "awm").write_text(
         '#!/usr/bin/env bash\necho "awm $*" >> "$CALLS"\n'
-        'out=${@: -1}; mkdir -p "$out"; touch "$out/train.parquet" "$out/validation.parquet"\n')
+        'out=${@: -3:1}; mkdir -p "$out/release"; touch "$out/train.parquet" "$out/validation.parquet" '
+        '"$out/release/manifest.json"\n')
     (bin_dir / "fake-python").write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$@" >> "$CALLS"\n')
     for stub in bin_dir.iterdir():
         stub.chmod(0o755)
@@ -276,13 +301,15 @@ def test_launch_writes_missing_data_then_runs_verl(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
     calls = log.read_text().splitlines()
     expected_verl = ["-m", "verl.trainer.main_ppo", *dry_run("8b", "trainer.save_freq=8", DATA_DIR=str(data_dir))]
-    assert calls == [f"awm train data --dataset awm/envs --revision v1.0.0 --out {data_dir}",
-                     *expected_verl, *expected_verl], "data is written once, before the first run only"
+    assert calls == [f"awm train data --dataset awm/envs --revision v1.0.0 --out {data_dir} --release-dir "
+                     f"{data_dir}/release", *expected_verl, *expected_verl], "data is written once, before the first run"
 
 
 def test_launcher_refuses_settings_that_fail_late() -> None:
     result = run_launcher("8b", AWM_DRY_RUN="1", MAX_TOKENS_PER_GPU="16384")
     assert result.returncode == 2 and "MAX_TOKENS_PER_GPU=16384 is below MAX_MODEL_LEN=32768" in result.stderr
+    result = run_launcher("8b", AWM_DRY_RUN="1", VERIFY_MODE="sql")
+    assert result.returncode == 2 and "VERIFY_MODE=sql needs an LLM judge for the env servers" in result.stderr
     result = subprocess.run(["bash", str(RECIPES / "common.sh")], env={"PATH": os.environ["PATH"]},
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2 and "MODEL_PATH is not set; run a launcher" in result.stderr

@@ -1,7 +1,7 @@
 """The AWM agent: the protocol shared by evaluation and training, episodes against awm-serve, and `awm eval`.
 
 Modules, one job each: `protocol` (prompt, meta-tools, turn parsing, history window; no I/O), `model` (the
-OpenAI-compatible endpoint), `env_client` (awm-serve's REST API), `episode` (one episode), `outcomes` (the
+OpenAI-compatible endpoint), `local_server` (an awm-serve started for a run), `episode` (one episode), `outcomes` (the
 taxonomy), `tasks` (a dataset split), `results` (an evaluation's folder), `eval` (running one), `summary`,
 `compare`, `plot`, `single` (`awm agent`) and `cli`.
 """

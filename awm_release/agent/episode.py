@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from awm_release.agent.env_client import EnvClient, EnvServerError, SessionLost
 from awm_release.agent.model import ContextLengthExceeded, Endpoint, ModelClient
 from awm_release.agent.outcomes import classify, episode_reward
 from awm_release.agent.protocol import (
     FORMAT_ERROR_FEEDBACK, LIST_TOOLS, Conversation, MetaCall, ProtocolConfig, SamplingConfig, parse_turn,
     render_call_result, render_tool_list, tool_message)
+from awm_release.client import AsyncAWMClient, AsyncSession, AWMServerError, SessionLost
 from awm_release.runs import write_run_folder
 
 TRAJECTORY_FORMAT = "awm-agent-trajectory-v1"
@@ -91,16 +91,16 @@ def check_model(endpoint: Endpoint, sampling: SamplingConfig) -> None:
 
 
 @contextlib.asynccontextmanager
-async def connect(server_url: str, endpoint: Endpoint, sampling: SamplingConfig) -> AsyncIterator[tuple[EnvClient, ModelClient]]:
+async def connect(server_url: str, endpoint: Endpoint, sampling: SamplingConfig) -> AsyncIterator[tuple[AsyncAWMClient, ModelClient]]:
     """Clients for awm-serve (checked to answer) and the model, closed after the last episode."""
-    env = EnvClient(server_url)
+    env = AsyncAWMClient(server_url)
     model = ModelClient(endpoint, sampling)
     try:
         await env.health()
         yield env, model
     finally:
         await model.close()
-        await env.aclose()
+        await env.close()
 
 
 def run_info(endpoint: Endpoint, protocol: ProtocolConfig, sampling: SamplingConfig, verify_mode: str) -> dict[str, Any]:
@@ -108,28 +108,28 @@ def run_info(endpoint: Endpoint, protocol: ProtocolConfig, sampling: SamplingCon
     return {"model": endpoint.model, "protocol": protocol.to_json(), "sampling": sampling.to_json(), "verify_mode": verify_mode}
 
 
-async def run_episode(env: EnvClient, model: ModelClient, bundle_id: str, task_idx: int, protocol: ProtocolConfig, *,
+async def run_episode(env: AsyncAWMClient, model: ModelClient, bundle_id: str, task_idx: int, protocol: ProtocolConfig, *,
                       verify_mode: str = "code", sample: int = 0, expected_task: str | None = None) -> Episode:
-    """Run and verify one episode. Raises ModelEndpointError / EnvServerError for what no episode can get past."""
+    """Run and verify one episode. Raises ModelEndpointError / AWMServerError for what no episode can get past."""
     started = time.perf_counter()
-    session = await env.create_session(bundle_id, task_idx)
-    episode = Episode(bundle_id, task_idx, sample, session["task"], session["session_id"])
+    session = await env.session(bundle_id, task_idx)
+    episode = Episode(bundle_id, task_idx, sample, session.task or "", session.session_id)
     try:
-        if expected_task is not None and session["task"] != expected_task:
-            raise EnvServerError("task_mismatch", f"awm-serve's {bundle_id} task {task_idx} is not the dataset's (the "
+        if expected_task is not None and session.task != expected_task:
+            raise AWMServerError("task_mismatch", f"awm-serve's {bundle_id} task {task_idx} is not the dataset's (the "
                                  "server serves another version of the bundle); serve the same dataset: "
                                  "awm-serve --dataset SOURCE")
         try:
-            episode.initial_db = await env.database(episode.session_id)
-            await _converse(env, model, episode, protocol)
-            episode.verification = await env.verify(episode.session_id, verify_mode, episode.final_answer)
-            episode.final_db = await env.database(episode.session_id)
+            episode.initial_db = await session.database()
+            await _converse(session, model, episode, protocol)
+            episode.verification = await session.verify(mode=verify_mode, final_answer=episode.final_answer)
+            episode.final_db = await session.database()
         except SessionLost as exc:
             episode.stop_reason, episode.stop_detail = "session_lost", str(exc)
     finally:
         if episode.stop_reason != "session_lost":
-            with contextlib.suppress(EnvServerError):  # an unclosed session expires on the server's idle timeout
-                await env.close_session(episode.session_id)
+            with contextlib.suppress(AWMServerError):  # an unclosed session expires on the server's idle timeout
+                await session.close()
     verdict = episode.verification["result"] if episode.verification else None
     episode.outcome = classify(episode.stop_reason, verdict, [c["error"]["type"] for c in episode.calls if not c["ok"]])
     episode.reward = episode_reward(episode.outcome, episode.verification)
@@ -137,10 +137,10 @@ async def run_episode(env: EnvClient, model: ModelClient, bundle_id: str, task_i
     return episode
 
 
-async def _converse(env: EnvClient, model: ModelClient, episode: Episode, protocol: ProtocolConfig) -> None:
+async def _converse(session: AsyncSession, model: ModelClient, episode: Episode, protocol: ProtocolConfig) -> None:
     """The turn loop; leaves stop_reason, final_answer and the conversation on `episode`."""
     conversation = Conversation(episode.task)
-    tool_list = render_tool_list(await env.tools(episode.session_id))
+    tool_list = render_tool_list(await session.tools())
     if protocol.list_tools_first:
         conversation.add_list_tools_exchange(tool_list)
     try:
@@ -171,17 +171,17 @@ async def _converse(env: EnvClient, model: ModelClient, episode: Episode, protoc
                 episode.stop_reason, episode.final_answer = "final_answer", parsed.final_answer
                 conversation.add_turn([parsed.assistant_message()])
                 return
-            replies = [tool_message(call.call_id, await _execute(env, episode, call, tool_list, index)) for call in parsed.calls]
+            replies = [tool_message(call.call_id, await _execute(session, episode, call, tool_list, index)) for call in parsed.calls]
             conversation.add_turn([parsed.assistant_message(), *replies])
         episode.stop_reason = "max_turns"
     finally:
         episode.messages = conversation.all_messages()
 
 
-async def _execute(env: EnvClient, episode: Episode, call: MetaCall, tool_list: str, turn: int) -> str:
+async def _execute(session: AsyncSession, episode: Episode, call: MetaCall, tool_list: str, turn: int) -> str:
     if call.name == LIST_TOOLS:
         return tool_list
-    outcome = await env.call(episode.session_id, call.tool_name or "", call.arguments)
+    outcome = await session.call(call.tool_name or "", call.arguments)
     entry = {"turn": turn, "tool": call.tool_name, "arguments": call.arguments, "ok": bool(outcome.get("ok"))}
     entry["result" if entry["ok"] else "error"] = outcome.get("result") if entry["ok"] else outcome.get("error")
     episode.calls.append(entry)

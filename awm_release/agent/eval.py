@@ -19,8 +19,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from awm_release.agent.env_client import EnvServerError, awm_serve_url
 from awm_release.agent.episode import check_model, connect, run_episode, run_info
+from awm_release.agent.local_server import awm_serve_url
 from awm_release.agent.model import Endpoint, ModelEndpointError
 from awm_release.agent.outcomes import SUCCESS
 from awm_release.agent.plot import plot_runs
@@ -31,6 +31,7 @@ from awm_release.agent.results import (
 from awm_release.agent.summary import summarize
 from awm_release.agent.tasks import TaskRef
 from awm_release.atomic import write_atomic
+from awm_release.client import AWMServerError
 
 EVAL_FORMAT = "awm-eval-v1"
 
@@ -96,7 +97,7 @@ def run_eval(settings: EvalSettings, tasks: list[TaskRef], console: Console | No
         try:
             with awm_serve_url(settings.server, settings.serve_args(tasks), workers=min(os.cpu_count() or 1, settings.concurrency)) as url:
                 asyncio.run(_run_pending(settings, url, pending, console))
-        except (ModelEndpointError, EnvServerError, KeyboardInterrupt) as exc:
+        except (ModelEndpointError, AWMServerError, KeyboardInterrupt) as exc:
             summary = write_summary(settings.out, config)
             reason = str(exc) if not isinstance(exc, KeyboardInterrupt) else "interrupted"
             raise EvalError(f"{reason}; {summary['episodes']} of {summary['episodes_expected']} episodes are saved in "
@@ -147,7 +148,7 @@ async def _run_pending(settings: EvalSettings, url: str, pending: list[tuple[Tas
                 async with asyncio.TaskGroup() as group:
                     for task, sample in pending:
                         group.create_task(one(task, sample))
-        except* (ModelEndpointError, EnvServerError) as failures:
+        except* (ModelEndpointError, AWMServerError) as failures:
             raise failures.exceptions[0] from None
         finally:
             writer.close()

@@ -69,6 +69,8 @@ META_TOOLS: list[dict[str, Any]] = [
 FORMAT_ERROR_FEEDBACK = ("Your last reply could not be executed: {error}. Call functions only through list_tools or "
                          "call_tool with JSON arguments, or reply without a function call to give your final answer.")
 
+TRUNCATION_MARKER = "\n[... {omitted} more characters of this result were cut; ask for less, e.g. with filters]"
+
 _THINK_BLOCK = re.compile(r"<think>(.*?)</think>", re.DOTALL)
 _TOOL_CALL_BLOCK = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
 
@@ -185,6 +187,20 @@ def parse_turn(message: dict[str, Any], finish_reason: str | None = None, *, tur
     return ParsedTurn(thinking, visible, calls)
 
 
+def check_training_turn(parsed: ParsedTurn) -> ParsedTurn:
+    """Training's stricter rules on top of the protocol: think first (a non-empty <think> block), and make at most
+    one call per turn. A turn breaking them is a format error, like an unparseable one."""
+    if parsed.format_error is not None:
+        return parsed
+    if not parsed.thinking.strip():
+        return ParsedTurn(parsed.thinking, parsed.text,
+                          format_error="the reply has no thinking: start every turn with a non-empty <think> block")
+    if len(parsed.calls) > 1:
+        return ParsedTurn(parsed.thinking, parsed.text,
+                          format_error=f"the reply makes {len(parsed.calls)} function calls: make exactly one per turn")
+    return parsed
+
+
 def split_thinking(content: str, finish_reason: str | None = None) -> tuple[str, str]:
     """(thinking, the rest) of a content string with `<think>` blocks, or with only the closing tag."""
     thoughts = [m.strip() for m in _THINK_BLOCK.findall(content)]
@@ -258,6 +274,17 @@ def render_call_result(outcome: dict[str, Any]) -> str:
     """The `call_tool` observation: the tool's JSON result, or {"error": {type, message}}."""
     shown = outcome.get("result") if outcome.get("ok") else {"error": outcome.get("error")}
     return json.dumps(shown, ensure_ascii=False)
+
+
+def truncate_observation(text: str, max_chars: int | None) -> str:
+    """`text` cut to `max_chars` characters with a marker saying how much was left out (None or 0: never cut).
+
+    A tool result that outgrows the prompt would end a windowed rollout as a length stop; cut, the model still
+    sees the start of it and learns that asking for less (filters, pagination) gets it everything.
+    """
+    if not max_chars or len(text) <= max_chars:
+        return text
+    return text[:max_chars] + TRUNCATION_MARKER.format(omitted=len(text) - max_chars)
 
 
 def tool_message(call_id: str, content: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from awm_release.agent.env_client import awm_serve_url
+from awm_release.agent.local_server import awm_serve_url
 from awm_release.agent.episode import Episode, check_model, connect, run_episode, run_info
 from awm_release.agent.model import Endpoint
 from awm_release.agent.protocol import ProtocolConfig, SamplingConfig

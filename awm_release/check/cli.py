@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from awm_release.bundle import Bundle, BundleError
@@ -18,9 +17,12 @@ from awm_release.bundle_io import read_bundles
 from awm_release.check.report import DIVERGENCE, FAULT_IN_BOTH, IMPROVEMENT, BundleReport, summary_json, summary_table
 from awm_release.check.runner import check_bundles
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
+from awm_release.terminal import labelled, plain_console, print_error
 
-console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)  # CI logs: the table on one line per bundle
-err_console = Console(stderr=True, soft_wrap=True)
+console = plain_console()
+if not sys.stdout.isatty():
+    console.width = 160  # CI logs: the summary table keeps one line per bundle
+err_console = plain_console(stderr=True)
 
 
 def check_command(
@@ -38,20 +40,20 @@ def check_command(
     strings that stress encoding in path, query and body (spaces, `:/%#?`, quotes, non-ASCII, empty).
     Outcome class, JSON body (volatile values masked) and the database after each case are compared.
 
-    Each case is an [green]agreement[/green], a [red]divergence[/red] (awm-serve's bug), a [yellow]fault in both[/yellow]
-    (the data's: e.g. a handler crashing on its own example) or an [cyan]improvement[/cyan] (where awm-serve
-    deliberately does better: duplicate routes, path values the original mangles). Also listed: code-mode
-    verifiers that say complete on an untouched database. Exit 1 if there is any divergence.
+    Each case is an agreement, a divergence (awm-serve's bug), a fault in both (the data's: e.g. a handler
+    crashing on its own example) or an improvement (where awm-serve deliberately does better: duplicate routes,
+    path values the original mangles). Also listed: code-mode verifiers that say complete on an untouched
+    database. Exit 1 if there is any divergence.
 
-    [bold]Examples[/bold]
-
+    \b
+    Examples:
       awm bundle check bookstore_1 task_tracker_1 clinic_booking_1
       awm bundle check bundles/ --json check.json --jobs 8
     """
     try:
         selected = _select(bundles)
     except (BundleError, KeyError) as exc:
-        err_console.print(f"[red]error:[/red] {exc.args[0] if isinstance(exc, KeyError) else exc}", highlight=False)
+        print_error(err_console, exc.args[0] if isinstance(exc, KeyError) else str(exc))
         raise typer.Exit(2) from None
     jobs = max(1, min(jobs or len(os.sched_getaffinity(0)), len(selected)))
     started = time.perf_counter()
@@ -77,10 +79,10 @@ def check_command(
         _print_findings(report, show)
     summary = summary_json(reports, wall, jobs)
     console.print(f"{summary['calls']:,} calls per side in {wall:.1f} s ({summary['calls_per_second']} calls/s, "
-                  f"{summary['tools_checked']} tools) on {jobs} core(s)", highlight=False)
+                  f"{summary['tools_checked']} tools) on {jobs} core(s)")
     if json_out is not None:
         json_out.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        console.print(f"findings: {json_out}", highlight=False)
+        console.print(f"findings: {json_out}")
     if summary["totals"][DIVERGENCE]:
         raise typer.Exit(1)
 
@@ -108,9 +110,9 @@ def _print_findings(report: BundleReport, show: int) -> None:
         found = report.of(category)
         limit = len(found) if category == DIVERGENCE else show
         for finding in found[:limit]:
-            console.print(f"[{style}]{category}[/{style}] {report.bundle_id}: {finding.label}: {finding.detail}", highlight=False)
+            console.print(*labelled(category, style, f"{report.bundle_id}: {finding.label}: {finding.detail}"))
         if len(found) > limit:
-            console.print(f"  ... and {len(found) - limit} more {category} finding(s) in {report.bundle_id} (--json lists all)", highlight=False)
+            console.print(f"  ... and {len(found) - limit} more {category} finding(s) in {report.bundle_id} (--json lists all)")
     if report.complete_untouched:
-        console.print(f"[yellow]verifier[/yellow] {report.bundle_id}: tasks {', '.join(map(str, report.complete_untouched))}: the "
-                      "code-mode verifier says complete on the untouched database", highlight=False)
+        console.print(*labelled("verifier", "yellow", f"{report.bundle_id}: tasks {', '.join(map(str, report.complete_untouched))}: "
+                                "the code-mode verifier says complete on the untouched database"))

@@ -15,13 +15,18 @@ TransferQueue trainer (`trainer.use_v1=true`, the default) stores them under the
 w = "all" (or 0) the rollout is one sample: the growing conversation as continuous tokens, tool results masked
 out of the loss (`response_mask` 0), as in plain multi-turn training.
 
-Prompts, parsing and outcomes are `awm_release.agent`'s, so training and `awm eval` score a turn alike.
+All turns of a rollout go to the LLM server under one request id, as verl's own tool agent loop does, so they
+stay on one replica and reuse its prefix cache. A tool result longer than `max_tool_result_chars` is cut with a
+marker saying so (a 3-turn window of huge results would otherwise overflow the prompt and end the rollout).
+
+Prompts, parsing and outcomes are `awm_release.agent`'s, so training and `awm eval` score a turn alike. Settings
+are `awm_release.training.settings.AWMSettings`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
@@ -30,47 +35,14 @@ from omegaconf import OmegaConf
 from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopMetrics, AgentLoopOutput, register
 from verl.workers.rollout.replica import TokenOutput
 
-from awm_release.agent.env_client import SessionLost
 from awm_release.agent.outcomes import classify, episode_reward
 from awm_release.agent.protocol import (
-    CALL_TOOL, META_TOOLS, Conversation, MetaCall, ParsedTurn, parse_turn, render_call_result, tool_message)
+    CALL_TOOL, META_TOOLS, Conversation, MetaCall, check_training_turn, parse_turn, render_call_result, tool_message,
+    truncate_observation)
+from awm_release.client import AsyncSession, SessionLost
 from awm_release.training import AGENT_NAME
 from awm_release.training.env_link import EnvLink, env_link
-
-VERIFY_MODES = ("code", "sql")
-
-
-@dataclass(frozen=True)
-class AWMLoopSettings:
-    """The agent loop's settings: the YAML's values, overridden by the trainer config's `awm` section."""
-
-    history_window: int = 3  # 0 keeps every turn: plain multi-turn training
-    verify_mode: str = "code"
-    env_server_url: str | None = None  # None: this node's server from the fleet
-    dataset: str = "awm/envs"
-    revision: str | None = None
-    session_concurrency: int = 64
-
-    @classmethod
-    def resolve(cls, defaults: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> AWMLoopSettings:
-        values = {**defaults, **(overrides or {})}
-        unknown = sorted(set(values) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"awm.{unknown[0]}: unknown agent-loop setting; known: {', '.join(cls.__dataclass_fields__)}")
-        window = values.get("history_window", cls.history_window)
-        if str(window).lower() == "all":
-            window = 0
-        if not isinstance(window, int) or isinstance(window, bool) or window < 0:
-            raise ValueError(f"awm.history_window={window!r}: give a number of turns (the paper uses 3) or 'all'")
-        mode = values.get("verify_mode", cls.verify_mode)
-        if mode not in VERIFY_MODES:
-            raise ValueError(f"awm.verify_mode={mode!r}: use 'code' (verifier code) or 'sql' (the server's LLM judge)")
-        concurrency = int(values.get("session_concurrency", cls.session_concurrency))
-        if concurrency < 1:
-            raise ValueError(f"awm.session_concurrency={concurrency}: at least 1 session creation must be allowed")
-        return cls(history_window=window, verify_mode=mode, env_server_url=values.get("env_server_url"),
-                   dataset=str(values.get("dataset", cls.dataset)), revision=values.get("revision"),
-                   session_concurrency=concurrency)
+from awm_release.training.settings import AWMSettings
 
 
 @dataclass
@@ -89,6 +61,7 @@ class Rollout:
 
     bundle_id: str
     task_idx: int
+    request_id: str = field(default_factory=lambda: uuid4().hex)  # one per rollout: its turns stay on one replica
     stop_reason: str = "max_turns"  # final_answer | format_error | max_turns | length | session_lost
     final_answer: str | None = None
     stop_detail: str | None = None  # the format error, or why the session was lost
@@ -112,10 +85,10 @@ class AWMAgentLoop(AgentLoopBase):
         kwargs.pop("tools", None)  # verl's function tools: this loop's only tools are the two meta-tools
         kwargs.pop("name", None)  # the registry entry's own name, passed along by hydra
         # The registry YAML's settings arrive as keyword arguments; the trainer config's `awm` section overrides them.
-        defaults = {key: kwargs.pop(key) for key in AWMLoopSettings.__dataclass_fields__ if key in kwargs}
+        defaults = {key: kwargs.pop(key) for key in AWMSettings.__dataclass_fields__ if key in kwargs}
         super().__init__(*args, **kwargs)
         overrides = self.config.get("awm") if hasattr(self.config, "get") else None
-        self.settings = AWMLoopSettings.resolve(defaults, dict(overrides) if overrides else None)
+        self.settings = AWMSettings.resolve(defaults, dict(overrides) if overrides else None)
         if self.settings.history_window and not OmegaConf.select(self.config, "trainer.use_v1", default=True):
             raise ValueError(f"awm.history_window={self.settings.history_window} gives one training sample per turn, "
                              "which only verl's v1 trainer stores: set trainer.use_v1=true, or awm.history_window=all")
@@ -140,7 +113,7 @@ class AWMAgentLoop(AgentLoopBase):
         session = link.open_session(bundle_id, task_idx)
         try:
             await self._roll(rollout, conversation, link, session, sampling_params)
-            reward, info = await self._score(rollout, link, session)
+            reward, info = await self._score(rollout, session)
         finally:
             await link.release(session)
         return self._outputs(rollout, reward, info)
@@ -150,13 +123,13 @@ class AWMAgentLoop(AgentLoopBase):
             return self.settings.env_server_url.rstrip("/")
         from awm_release.training.env_fleet import node_server_url  # noqa: PLC0415 - Ray only when the fleet is used
 
-        return await node_server_url(self.settings.dataset, self.settings.revision)
+        return await node_server_url(self.settings)
 
     @property
     def plain(self) -> bool:
-        return self.settings.history_window == 0
+        return self.settings.plain
 
-    async def _roll(self, rollout: Rollout, conversation: Conversation, link: EnvLink, session: Any,
+    async def _roll(self, rollout: Rollout, conversation: Conversation, link: EnvLink, session: asyncio.Task[AsyncSession],
                     sampling_params: dict[str, Any]) -> None:
         """Take turns until an answer, a format error, the turn limit, the length limit or a lost session."""
         if self.plain:
@@ -177,7 +150,7 @@ class AWMAgentLoop(AgentLoopBase):
             if len(output.token_ids) >= budget and not set(output.token_ids[-1:]) & self._end_ids:
                 rollout.stop_reason = "length"  # cut off mid-turn: nothing to execute, the outcome still counts
                 return
-            parsed = _check_turn(parse_turn({"content": self.tokenizer.decode(output.token_ids, skip_special_tokens=True)},
+            parsed = check_training_turn(parse_turn({"content": self.tokenizer.decode(output.token_ids, skip_special_tokens=True)},
                                             turn_index=turn_index))
             if parsed.format_error is not None:
                 rollout.stop_reason, rollout.stop_detail = "format_error", parsed.format_error
@@ -209,7 +182,7 @@ class AWMAgentLoop(AgentLoopBase):
                         budget: int) -> TokenOutput:
         started = time.perf_counter()
         output: TokenOutput = await self.server_manager.generate(
-            request_id=uuid4().hex, prompt_ids=prompt_ids, sampling_params={**sampling_params, "max_tokens": budget})
+            request_id=rollout.request_id, prompt_ids=prompt_ids, sampling_params={**sampling_params, "max_tokens": budget})
         rollout.generate_s += time.perf_counter() - started
         logprobs = list(output.log_probs) if output.log_probs else None
         if not self.plain:
@@ -235,21 +208,21 @@ class AWMAgentLoop(AgentLoopBase):
             rollout.response_logprobs = list(logprobs or [])
         return True
 
-    async def _execute(self, call: MetaCall, rollout: Rollout, link: EnvLink, session: Any) -> str:
-        """The observation of one meta-call: the tool list, or the tool's result or error."""
+    async def _execute(self, call: MetaCall, rollout: Rollout, link: EnvLink, session: asyncio.Task[AsyncSession]) -> str:
+        """The observation of one meta-call: the tool list, or the tool's result or error (cut to the set length)."""
         if call.name != CALL_TOOL:
             return await link.tool_list(rollout.bundle_id)
-        outcome = await link.client.call(await session, call.tool_name or "", call.arguments)
+        outcome = await (await session).call(call.tool_name or "", call.arguments)
         if not outcome.get("ok"):
             rollout.tool_error_types.append(str((outcome.get("error") or {}).get("type")))
-        return render_call_result(outcome)
+        return truncate_observation(render_call_result(outcome), self.settings.max_tool_result_chars)
 
-    async def _score(self, rollout: Rollout, link: EnvLink, session: Any) -> tuple[float, dict[str, Any]]:
+    async def _score(self, rollout: Rollout, session: asyncio.Task[AsyncSession]) -> tuple[float, dict[str, Any]]:
         """The outcome reward: -1 for a format error, else the session's verification (0 for a lost session)."""
         verification = None
         if rollout.stop_reason not in ("format_error", "session_lost"):
             try:
-                verification = await link.client.verify(await session, self.settings.verify_mode, rollout.final_answer)
+                verification = await (await session).verify(mode=self.settings.verify_mode, final_answer=rollout.final_answer)
             except SessionLost as exc:
                 rollout.stop_reason, rollout.stop_detail = "session_lost", str(exc)
         outcome = classify(rollout.stop_reason, (verification or {}).get("result"), rollout.tool_error_types)
@@ -288,16 +261,3 @@ def _system_and_task(messages: list[dict[str, Any]]) -> tuple[str, str]:
     if roles != ["system", "user"]:
         raise ValueError(f"the prompt must be [system, user] messages, got roles {roles}; make it with `awm train data`")
     return str(messages[0]["content"]), str(messages[1]["content"])
-
-
-def _check_turn(parsed: ParsedTurn) -> ParsedTurn:
-    """Training's stricter rules on top of the protocol: think first, and at most one call per turn."""
-    if parsed.format_error is not None:
-        return parsed
-    if not parsed.thinking.strip():
-        return ParsedTurn(parsed.thinking, parsed.text,
-                          format_error="the reply has no thinking: start every turn with a non-empty <think> block")
-    if len(parsed.calls) > 1:
-        return ParsedTurn(parsed.thinking, parsed.text,
-                          format_error=f"the reply makes {len(parsed.calls)} function calls: make exactly one per turn")
-    return parsed

@@ -1,4 +1,4 @@
-"""`awm train`: prepare verl data from the release's tasks, and publish a trained model."""
+"""`awm train`: prepare training data (verl or TRL) from the release's tasks, and publish a trained model."""
 
 from __future__ import annotations
 
@@ -6,38 +6,51 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from awm_release.release.errors import ReleaseError
+from awm_release.terminal import plain_console, print_error
 from awm_release.training.model_release import DEFAULT_LICENSE
 
-console = Console(soft_wrap=True)
+console = plain_console()
 
-train_app = typer.Typer(no_args_is_help=True, help=(
-    "Training with verl (recipes/verl): `awm train data` turns the release's tasks into verl parquet, "
-    "`awm train release-model` turns the final checkpoint into a Hugging Face model with its card and pushes it."))
+train_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=(
+    "Training with verl (recipes/verl) or TRL (recipes/trl): `awm train data` turns the release's tasks into "
+    "training parquet, `awm train release-model` turns the final checkpoint into a Hugging Face model with its card "
+    "and pushes it."))
 
 
 @train_app.command("data")
 def data_command(
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Hub dataset repo (awm/envs) or a folder written by `awm release pack`.")] = "awm/envs",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <split>.parquet (verl's data.train_files / data.val_files).")] = Path("data/awm"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <split>.parquet (verl's data.train_files / data.val_files, or TRL's train_dataset).")] = Path("data/awm"),
     revision: Annotated[Optional[str], typer.Option("--revision", help="The dataset's version tag or commit (recorded by your run: pin it).")] = None,
     split: Annotated[Optional[list[str]], typer.Option("--split", help="Splits to write (repeatable); default: train and validation.")] = None,
+    data_format: Annotated[str, typer.Option("--format", help="verl (rows for the AWM agent loop) or trl (rows for GRPOTrainer with AWMEnvironment).")] = "verl",
+    release_dir: Annotated[Optional[Path], typer.Option("--release-dir", help="Download a Hub release into this folder first (put it where every training node sees it), and read the tasks from it; the training servers serve it from there.", show_default=False)] = None,
 ) -> None:
-    """Turn the release's `tasks` config into verl parquet, one row per task, for the AWM agent loop.
+    """Turn the release's `tasks` config into training parquet, one row per task: for verl's AWM agent loop
+    (recipes/verl) or for TRL's GRPOTrainer with the AWM environment (recipes/trl).
 
-    Example: `awm train data --dataset awm/envs --revision v1.0.0 --out data/awm`, then train with
-    `bash recipes/verl/run_qwen3_8b_grpo.sh` (which runs this itself when the files are missing).
+    Examples:
+
+      awm train data --dataset awm/envs --revision v1.0.0 --out data/awm --release-dir data/awm/release
+
+      awm train data --dataset awm/envs --revision v1.0.0 --out data/awm-trl --format trl
+
+    The verl launchers (`bash recipes/verl/run_qwen3_8b_grpo.sh`) run the first form themselves when the files
+    are missing.
     """
     from awm_release.agent.tasks import TaskSourceError  # noqa: PLC0415
-    from awm_release.training.data import DEFAULT_SPLITS, write_verl_data  # noqa: PLC0415
+    from awm_release.training.data import DEFAULT_SPLITS, write_training_data  # noqa: PLC0415
 
     try:
-        written = write_verl_data(dataset, out, revision=revision, splits=tuple(split or DEFAULT_SPLITS))
+        written = write_training_data(dataset, out, revision=revision, splits=tuple(split or DEFAULT_SPLITS),
+                                      data_format=data_format, release_dir=release_dir)
     except TaskSourceError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        print_error(plain_console(stderr=True), str(exc))
         raise typer.Exit(2) from None
+    if release_dir is not None:
+        console.print(f"release: {release_dir} (serve it with `awm-serve --dataset {release_dir}`)", highlight=False)
     for name, (path, rows) in written.items():
         console.print(f"{name}: {rows} task(s) -> {path}", highlight=False)
 
@@ -89,8 +102,9 @@ def release_model(
     The push is one commit (weight files an earlier push left behind are deleted), optionally tagged --tag.
     Log in first with `hf auth login` or set HF_TOKEN.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       awm train release-model checkpoints/awm/qwen3-8b --repo-id me/qwen3-8b-awm --dry-run
       awm train release-model checkpoints/awm/qwen3-8b --repo-id me/qwen3-8b-awm --tag 1.0.0 \\
           --eval-summary evals/qwen3-8b-test --eval-summary evals/qwen3-8b-awm-test
@@ -106,7 +120,7 @@ def release_model(
         CARD_FILE, card_facts, check_model_folder, find_checkpoint, find_run_config, load_evaluation, merge_checkpoint,
         plan_model_push, read_run_settings, render_model_card)
 
-    err_console = Console(stderr=True, soft_wrap=True)
+    err_console = plain_console(stderr=True)
     try:
         if checkpoint is None and hf_dir is None:
             raise ReleaseError("give the checkpoint to merge (the run's checkpoint folder), or --hf-dir with a merged "
@@ -143,7 +157,7 @@ def release_model(
             return
         commit = execute_push(plan, api)
     except ReleaseError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        print_error(err_console, str(exc))
         raise typer.Exit(2) from None
     console.print(f"pushed {repo_id}@{plan.tag or 'main'} (commit {commit[:12]}); serve it: vllm serve {repo_id} "
                    f"--enable-auto-tool-choice --tool-call-parser hermes --reasoning-parser qwen3; evaluate it: "

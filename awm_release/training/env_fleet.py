@@ -4,28 +4,28 @@ The first rollout on a node asks for the node's server: a named Ray actor (`awm-
 `get_if_exists`, so concurrent askers share one) pinned to the node starts `awm-serve` as a subprocess on
 loopback and reports its URL. Every later rollout on the node gets the same URL, so tool calls never leave the
 node. The actor is owned by the worker that created it and goes away with the Ray job, stopping its server.
+
+Each server reads the release from `awm.release_dir`, the local copy `awm train data` made before training on a
+file system every node sees, so no node downloads anything while training; it runs `awm.server_workers` worker
+processes (tool calls take milliseconds: a few workers serve a node's rollouts, and a GPU node's cores are
+needed elsewhere), and, for sql-mode rewards, talks to the judge at `awm.judge_base_url`.
 """
 
 from __future__ import annotations
 
 import atexit
-import os
 from typing import Any
 
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from awm_release.agent.env_client import EnvServerError, start_failure_reason
+from awm_release.agent.local_server import start_failure_reason
+from awm_release.client import AWMServerError
+from awm_release.training.settings import AWMSettings
 from env_server.process import ServerProcess
 
 FLEET_NAMESPACE = "awm"
 STARTUP_TIMEOUT_S = 1800.0  # a node's first server downloads and hydrates the release
-
-
-def serve_args(dataset: str, revision: str | None, workers: int | None = None) -> list[str]:
-    """`awm-serve` arguments for a node's server: the whole release, one worker per core unless told otherwise."""
-    args = ["--dataset", dataset, "--workers", str(workers or os.cpu_count() or 1)]
-    return args + (["--revision", revision] if revision else [])
 
 
 @ray.remote(num_cpus=0)
@@ -52,10 +52,10 @@ def node_server(args: list[str], node_id: str | None = None) -> Any:
     ).remote(args)
 
 
-async def node_server_url(dataset: str, revision: str | None) -> str:
-    """The URL of this node's `awm-serve`, starting it on first use; EnvServerError says why it could not start."""
+async def node_server_url(settings: AWMSettings) -> str:
+    """The URL of this node's `awm-serve`, starting it on first use; AWMServerError says why it could not start."""
     try:
-        return await node_server(serve_args(dataset, revision)).url.remote()
+        return await node_server(settings.serve_args()).url.remote()
     except ray.exceptions.RayActorError as exc:
-        raise EnvServerError("server_start_failed", f"awm-serve did not start on this Ray node "
+        raise AWMServerError("server_start_failed", f"awm-serve did not start on this Ray node "
                              f"({ray.get_runtime_context().get_node_id()[:12]}): {start_failure_reason(str(exc))}") from None

@@ -12,18 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from awm_release.agent.env_client import EnvClient
 from awm_release.agent.protocol import render_tool_list
+from awm_release.client import AsyncAWMClient, AsyncSession
 
 _LINKS: dict[tuple[str, int], "EnvLink"] = {}
 
 
 class EnvLink:
-    """Sessions, tool calls and verification on one awm-serve, throttled and with tool lists cached."""
+    """Sessions on one awm-serve, their creation throttled, and each bundle's tool list cached."""
 
     def __init__(self, url: str, session_concurrency: int):
         self.url = url
-        self.client = EnvClient(url)
+        self.client = AsyncAWMClient(url)
         self._creating = asyncio.Semaphore(session_concurrency)
         self._tool_lists: dict[str, asyncio.Task[str]] = {}
 
@@ -37,25 +37,25 @@ class EnvLink:
     async def _fetch_tool_list(self, bundle_id: str) -> str:
         return render_tool_list((await self.client.bundle(bundle_id))["tools"])
 
-    def open_session(self, bundle_id: str, task_idx: int) -> asyncio.Task[str]:
-        """Start creating a session now (at most `session_concurrency` creations in flight); the task gives its id."""
+    def open_session(self, bundle_id: str, task_idx: int) -> asyncio.Task[AsyncSession]:
+        """Start creating a session now (at most `session_concurrency` creations in flight); the task gives it."""
         return asyncio.ensure_future(self._create(bundle_id, task_idx))
 
-    async def _create(self, bundle_id: str, task_idx: int) -> str:
+    async def _create(self, bundle_id: str, task_idx: int) -> AsyncSession:
         async with self._creating:
-            return (await self.client.create_session(bundle_id, task_idx))["session_id"]
+            return await self.client.session(bundle_id, task_idx)
 
-    async def release(self, session: asyncio.Task[str]) -> None:
+    async def release(self, session: asyncio.Task[AsyncSession]) -> None:
         """Close the session whatever happened to the rollout, even if the rollout itself is being cancelled."""
         await asyncio.shield(asyncio.ensure_future(self._close(session)))
 
-    async def _close(self, session: asyncio.Task[str]) -> None:
+    async def _close(self, session: asyncio.Task[AsyncSession]) -> None:
         try:
-            session_id = await session  # a creation still in flight is waited for, then closed
+            opened = await session  # a creation still in flight is waited for, then closed
         except Exception:  # noqa: BLE001 - the creation failed: there is nothing to close, and the rollout saw why
             return
         with contextlib.suppress(Exception):  # the session may already be gone with its worker: nothing to free
-            await self.client.close_session(session_id)
+            await opened.close()
 
 
 def env_link(url: str, session_concurrency: int) -> EnvLink:

@@ -67,7 +67,7 @@ TRAINING_KEYS = (
     "actor_rollout_ref.rollout.name", "trainer.nnodes", "trainer.n_gpus_per_node",
 )
 AWM_SECTION = "awm"  # every key of the AWM agent loop's section is reported, except how its servers were reached
-AWM_SERVING_KEYS = frozenset({"env_server_url", "session_concurrency"})
+AWM_SERVING_KEYS = frozenset({"env_server_url", "session_concurrency", "release_dir", "server_workers", "judge_base_url"})
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".safetensors.index.json", ".bin.index.json")
 _STEP_DIR = re.compile(r"^global_step_(\d+)$")
 

@@ -8,21 +8,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
+from awm_release.terminal import plain_console, print_error
 from awm_release.viewer.db_diff import DatabaseDiff, diff_files
 from awm_release.viewer.run_folders import FINAL_DB, INITIAL_DB, NotFound, kind, run_root, scan
 from awm_release.viewer.server import ViewServerError, bind, serve, url_of
 from awm_release.viewer.tables import DatabaseUnreadable, show_value
 
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
-runs_app = typer.Typer(no_args_is_help=True, rich_markup_mode="rich", help="Inspect run folders (trajectory, initial and final databases, verification).")
+console = plain_console()
+err_console = plain_console(stderr=True)
+runs_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Inspect run folders (trajectory, initial and final databases, verification).")
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(Text("error: ", style="red") + Text(message))
+    print_error(err_console, message)
     return typer.Exit(2)
 
 
@@ -45,8 +45,9 @@ def view_command(
     Run folders are only read, never changed.
     Live sessions and bundles are at /ui on a running awm-serve.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       awm view evals/qwen3-8b             # one evaluation
       awm view evals/                     # every evaluation under evals/
       awm view runs/ evals/base --open    # several folders, in a new tab
@@ -58,7 +59,7 @@ def view_command(
     except (NotFound, ViewServerError) as exc:
         raise _fail(str(exc)) from None
     url = url_of(sock)
-    console.print(f"awm view: {len(roots)} folder(s) at {url}  (Ctrl-C to stop)", highlight=False, markup=False)
+    console.print(f"awm view: {len(roots)} folder(s) at {url}  (Ctrl-C to stop)")
     if open_browser:
         webbrowser.open(url)
     try:
@@ -78,8 +79,9 @@ def diff_command(
     Rows are matched by primary key (rowid where a table has none).
     Works on the run folders of `awm eval` (OUT/episodes/BUNDLE/task_IDX/sample_J), `awm agent` and `awm-serve --runs-dir`.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       awm runs diff evals/qwen3-8b/episodes/clinic_booking_1/task_0/sample_0
       awm runs diff runs/bookstore_1/task_0/*/ --json | jq '.diff.tables[].table'
     """
@@ -129,7 +131,7 @@ def _print_diff(folder: Path, diff: DatabaseDiff) -> None:
             console.print(Text("  ~ ", style="yellow") + _key(change.key) + Text(f"  {changes}"), style="yellow")
         shown = len(table.added) + len(table.removed) + len(table.changed)
         if shown < sum(counts.values()):
-            console.print(f"  ... and {sum(counts.values()) - shown} more row(s)", highlight=False, markup=False)
+            console.print(f"  ... and {sum(counts.values()) - shown} more row(s)")
     if diff.unchanged:
         console.print(Text(f"unchanged: {', '.join(diff.unchanged)}", style="dim"))
 

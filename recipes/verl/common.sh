@@ -8,10 +8,11 @@
 #   FSDP_OFFLOAD             true: actor and reference parameters and optimizer state live on the CPU
 #
 # Defaults are the paper's (arXiv 2602.10090): GRPO, lr 7e-7, 64 tasks x 16 rollouts per step (1,024 rollouts),
-# PPO mini-batch 16 tasks, 96 steps, KL loss 0.001 (low_var_kl, none in the reward), no entropy bonus, clip
-# ratio 0.2 / 0.28, temperature 1.0, 32k context with 2,048 tokens per turn, 20 turns, history window 3,
-# thinking on. Every variable below can be set in the environment; any other change is a Hydra override given
-# as an argument, which comes last and so wins (for the awm section write `awm.history_window=5`, without `+`).
+# PPO mini-batch 16 tasks (4 optimizer updates per step, every rollout weighing the same), 96 steps, KL loss 0.001
+# (low_var_kl, none in the reward), no entropy bonus, clip ratio 0.2 / 0.28, temperature 1.0, 32k context with
+# 2,048 tokens per turn, 20 turns, history window 3, thinking on. Every variable below can be set in the
+# environment; any other change is a Hydra override given as an argument, which comes last and so wins. Every
+# key of the awm section is always set, so change one without `+`: `awm.history_window=5`, `awm.server_workers=8`.
 #
 #   recipes/verl/run_qwen3_8b_grpo.sh                                 # data is written first if missing
 #   HISTORY_WINDOW=all NNODES=2 recipes/verl/run_qwen3_8b_grpo.sh trainer.save_freq=8
@@ -37,20 +38,32 @@ done
 # Hardware and bookkeeping.
 : "${GPUS_PER_NODE:=8}"
 : "${PROJECT_NAME:=awm}"
-: "${LOGGER:=console,wandb}"          # verl trackers, comma-separated (console, wandb, tensorboard, mlflow, ...)
+: "${LOGGER:=console}"                # verl trackers, comma-separated: add wandb (after `wandb login`), tensorboard, ...
 : "${SAVE_FREQ:=16}"                  # steps between checkpoints
 : "${TEST_FREQ:=16}"                  # steps between validations on the validation split
 : "${PYTHON:=python3}"                # the interpreter that has verl and awm-release[train]
 
-# Environments and data: `awm train data` turns the release's tasks into DATA_DIR/{train,validation}.parquet.
+# Environments and data: before training, `awm train data` turns the release's tasks into
+# DATA_DIR/{train,validation}.parquet and, for a Hub dataset, downloads the release into DATA_DIR/release, which
+# every node's awm-serve then reads (put DATA_DIR on a file system every node sees).
 : "${AWM_DATASET:=awm/envs}"          # a Hub dataset repo or a local release folder (`awm release pack`)
 : "${AWM_REVISION=v1.0.0}"            # its version tag or commit; empty for a local folder
 : "${AWM_ENV_SERVER_URL=}"            # one awm-serve for all rollouts; empty: one per Ray node, started on demand
+: "${SERVER_WORKERS:=16}"             # worker processes of each node's awm-serve
 : "${SESSION_CONCURRENCY:=64}"        # session creations in flight per agent-loop worker
-: "${VERIFY_MODE:=code}"              # code, or sql (LLM judge; the env servers need --judge-*)
+: "${VERIFY_MODE:=code}"              # code (verifier code), or sql (an LLM judge: partial credit 0.1)
+: "${JUDGE_BASE_URL=}"                # sql: the judge's OpenAI-compatible endpoint, e.g. http://judge-host:8001/v1
+: "${JUDGE_MODEL=}"                   # sql: the model it serves, e.g. Qwen/Qwen3-32B (see recipes/verl/README.md)
 : "${HISTORY_WINDOW:=3}"              # turns kept after the pinned prefix; all: plain multi-turn
+: "${UPDATE_UNIT:=rollout}"           # rollout: the paper's updates per step and rollout weights; sample: verl's
+: "${MAX_TOOL_RESULT_CHARS:=16000}"   # longer tool results are cut, with a marker saying so; 0: never
 _dataset_tag=${AWM_DATASET%/}
 : "${DATA_DIR:=$AWM_RECIPE_ROOT/data/verl/${_dataset_tag##*/}-${AWM_REVISION:-local}}"
+if [[ -d "$AWM_DATASET" ]]; then
+    AWM_RELEASE_DIR=$(cd "$AWM_DATASET" && pwd)  # a local release: every node reads it where it is
+else
+    AWM_RELEASE_DIR=$DATA_DIR/release             # a Hub release: `awm train data` downloads it here once
+fi
 
 # The paper's hyperparameters.
 : "${LR:=7e-7}"
@@ -65,6 +78,11 @@ _dataset_tag=${AWM_DATASET%/}
 : "${MAX_RESPONSE_LENGTH:=2048}"      # tokens per assistant turn
 : "${MAX_MODEL_LEN:=32768}"           # the context; the prompt (task, pinned prefix, window) gets the rest
 
+if [[ "$VERIFY_MODE" == sql && -z "$AWM_ENV_SERVER_URL" && ( -z "$JUDGE_BASE_URL" || -z "$JUDGE_MODEL" ) ]]; then
+    echo "recipes/verl/common.sh: VERIFY_MODE=sql needs an LLM judge for the env servers: set JUDGE_BASE_URL and" \
+        "JUDGE_MODEL (recipes/verl/README.md, \"Partial credit\", shows how to serve one with vLLM)" >&2
+    exit 2
+fi
 if ((MAX_TOKENS_PER_GPU < MAX_MODEL_LEN)); then
     echo "recipes/verl/common.sh: MAX_TOKENS_PER_GPU=$MAX_TOKENS_PER_GPU is below MAX_MODEL_LEN=$MAX_MODEL_LEN; a" \
         "micro-batch must hold one whole padded sequence, so set MAX_TOKENS_PER_GPU to at least $MAX_MODEL_LEN" >&2
@@ -81,6 +99,11 @@ _model_tag=${_model_tag##*/}
 hydra_str() {
     local value=$1
     printf "'%s'" "${value//\'/\\\'}"
+}
+
+# The same, or null when empty.
+hydra_opt_str() {
+    if [[ -n "$1" ]]; then hydra_str "$1"; else printf null; fi
 }
 
 AWM_GRPO_OVERRIDES=(
@@ -131,12 +154,22 @@ AWM_GRPO_OVERRIDES=(
     actor_rollout_ref.rollout.val_kwargs.top_p=0.95
     actor_rollout_ref.rollout.val_kwargs.top_k=20
 
+    # The AWM section (awm_release/training/settings.py): every key, so that any can be changed without `+`.
     +awm.history_window="$HISTORY_WINDOW"
     +awm.verify_mode="$VERIFY_MODE"
+    +awm.update_unit="$UPDATE_UNIT"
+    +awm.max_tool_result_chars="$MAX_TOOL_RESULT_CHARS"
     +awm.dataset="$(hydra_str "$AWM_DATASET")"
+    +awm.revision="$(hydra_opt_str "$AWM_REVISION")"
+    +awm.release_dir="$(hydra_str "$AWM_RELEASE_DIR")"
+    +awm.env_server_url="$(hydra_opt_str "$AWM_ENV_SERVER_URL")"
+    +awm.server_workers="$SERVER_WORKERS"
+    +awm.judge_base_url="$(hydra_opt_str "$JUDGE_BASE_URL")"
+    +awm.judge_model="$(hydra_opt_str "$JUDGE_MODEL")"
     +awm.session_concurrency="$SESSION_CONCURRENCY"
-    ${AWM_REVISION:+"+awm.revision=$(hydra_str "$AWM_REVISION")"}
-    ${AWM_ENV_SERVER_URL:+"+awm.env_server_url=$(hydra_str "$AWM_ENV_SERVER_URL")"}
+    # verl's sync trainer with AWM's mini-batches, rollout weights and per-step metrics, installed in every Ray
+    # worker of the job (awm_release/training/verl_setup.py, verl_trainer.py).
+    +ray_kwargs.ray_init.runtime_env.worker_process_setup_hook=awm_release.training.verl_setup.install
 
     trainer.nnodes="$NNODES"
     trainer.n_gpus_per_node="$GPUS_PER_NODE"
@@ -153,9 +186,10 @@ AWM_GRPO_OVERRIDES=(
     hydra.run.dir="$(hydra_str "$CKPT_DIR")"
 )
 
-# Writes DATA_DIR/{train,validation}.parquet with `awm train data` unless both are there.
+# Writes DATA_DIR/{train,validation}.parquet (and DATA_DIR/release for a Hub dataset) with `awm train data`,
+# unless they are there.
 awm_grpo_prepare_data() {
-    if [[ -f "$DATA_DIR/train.parquet" && -f "$DATA_DIR/validation.parquet" ]]; then
+    if [[ -f "$DATA_DIR/train.parquet" && -f "$DATA_DIR/validation.parquet" && -f "$AWM_RELEASE_DIR/manifest.json" ]]; then
         return
     fi
     if ! command -v awm >/dev/null; then
@@ -168,7 +202,7 @@ awm_grpo_prepare_data() {
         revision=(--revision "$AWM_REVISION")
     fi
     echo "recipes/verl: writing the training data to $DATA_DIR (awm train data)" >&2
-    awm train data --dataset "$AWM_DATASET" "${revision[@]}" --out "$DATA_DIR"
+    awm train data --dataset "$AWM_DATASET" "${revision[@]}" --out "$DATA_DIR" --release-dir "$AWM_RELEASE_DIR"
 }
 
 # Runs verl with the shared overrides, then the launcher's arguments (so that those win).

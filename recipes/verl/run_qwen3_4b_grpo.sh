@@ -5,7 +5,7 @@
 : "${NNODES:=1}"
 : "${ROLLOUT_TP:=1}"
 : "${GPU_MEMORY_UTILIZATION:=0.7}"
-: "${MAX_TOKENS_PER_GPU:=65536}"
+: "${MAX_TOKENS_PER_GPU:=32768}"
 : "${FSDP_OFFLOAD:=false}"
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 awm_grpo_main "$@"
