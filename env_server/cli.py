@@ -15,7 +15,7 @@ from rich.console import Console
 from awm_release.bundle import Bundle, BundleError
 from awm_release.bundle_io import read_bundles
 from awm_release.demo import DEFAULT_DEMO_BUNDLE, demo_bundle_ids, load_demo_bundle
-from awm_release.judge import JudgeConfig
+from awm_release.sandbox.judge import JudgeConfig
 from awm_release.release.errors import ReleaseError
 from awm_release.release.load import load_bundles
 from env_server.app import create_app

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from awm_release.judge import JudgeConfig
+from awm_release.sandbox.judge import JudgeConfig
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from awm_release.verification import MODES
+from awm_release.sandbox.verification import MODES
 from env_server.errors import ToolCallError
 from env_server.worker_pool import SessionBackend
 

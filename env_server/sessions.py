@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from awm_release.database import open_image
-from awm_release.judge import Judge
+from awm_release.sandbox.judge import Judge
 from awm_release.runs import write_run_folder
-from awm_release.verification import VerifierUnavailable, verify
-from awm_release.verifier_pool import VerifierPool
+from awm_release.sandbox.verification import VerifierUnavailable, verify
+from awm_release.sandbox.verifier_pool import VerifierPool
 from env_server.config import ServeConfig
 from env_server.errors import HostError, ToolCallError
 from env_server.registry import BundleRegistry, HydratedBundle

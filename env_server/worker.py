@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from awm_release.bundle import bundle_from_dict
-from awm_release.judge import JudgeConfig
+from awm_release.sandbox.judge import JudgeConfig
 from env_server.config import ServeConfig
 from env_server.errors import HostError, ToolCallError
 from env_server.protocol import encode, read_message

@@ -7,8 +7,8 @@ import pytest
 
 from awm_release.bundle import Bundle
 from awm_release.database import build_template_image, open_image
-from awm_release.verification import VerifierUnavailable, verify
-from awm_release.verifier_pool import VerifierPool
+from awm_release.sandbox.verification import VerifierUnavailable, verify
+from awm_release.sandbox.verifier_pool import VerifierPool
 
 COUNT_NOTES = '''
 def verify_task_completion(initial_db_path, final_db_path, final_answer=None):

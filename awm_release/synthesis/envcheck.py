@@ -12,7 +12,7 @@ import sys
 
 from awm_release.bundle import Bundle
 from awm_release.synthesis.validation import Check, accept, reject
-from awm_release.fork_servers import ForkServerPool
+from awm_release.sandbox.fork_servers import ForkServerPool
 
 _GRACE_S = 30.0  # beyond a check's own deadline, before its server counts as hung (covers the server's start-up)
 

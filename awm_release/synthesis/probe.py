@@ -22,7 +22,7 @@ from typing import Any
 
 from awm_release.bundle import Bundle
 from awm_release.database import open_image
-from awm_release.verifier_child import serve_forever
+from awm_release.sandbox.verifier_child import serve_forever
 from env_server.errors import EnvironmentLoadError, ToolCallError
 from env_server.runtime import Environment, load_environment
 from env_server.tools import Tool

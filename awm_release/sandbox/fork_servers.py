@@ -1,6 +1,6 @@
 """Pools of warm fork servers: processes that answer framed JSON requests, each run in a forked child.
 
-Used for everything generated code must not run beside: verifiers (awm_release.verifier_child) and the
+Used for everything generated code must not run beside: verifiers (awm_release.sandbox.verifier_child) and the
 synthesis pipeline's environment checks (awm_release.synthesis.probe). A member serves one request at a
 time; a member that dies, stops answering, or is abandoned mid-request by a cancelled caller is
 replaced, so one bad request never takes the pool down or hands a stale answer to the next caller.

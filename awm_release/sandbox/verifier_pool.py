@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from awm_release.fork_servers import ForkServerPool
+from awm_release.sandbox.fork_servers import ForkServerPool
 
 CHILD_SCRIPT = str(Path(__file__).with_name("verifier_child.py"))
 DEFAULT_MEMORY_BYTES = 1 << 30

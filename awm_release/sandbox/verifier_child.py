@@ -1,6 +1,6 @@
 """Verifier fork server: a warm process that runs each verifier in a forked, locked-down child.
 
-Started by awm_release.verifier_pool as `python -I -B verifier_child.py`, never imported by the server:
+Started by awm_release.sandbox.verifier_pool as `python -I -B verifier_child.py`, never imported by the server:
 generated verifier code must not run in the server process. It imports the modules verifiers may use
 once, then for each request (length-prefixed JSON on stdin) forks a child that
 

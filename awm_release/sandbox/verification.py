@@ -1,7 +1,7 @@
 """Judge a task from its initial and final database: code mode, sql mode (facts + LLM judge), or facts only.
 
 Verifier code is LLM-generated: it runs in sandboxed children of a warm fork-server pool
-(awm_release.verifier_pool), on throwaway copies of the databases, and its failures come back as data
+(awm_release.sandbox.verifier_pool), on throwaway copies of the databases, and its failures come back as data
 (`judge_error`), never as exceptions in the caller.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from awm_release.bundle import CODE_VERIFIER_FUNCTION, SQL_VERIFIER_FUNCTION, Bundle
-from awm_release.judge import Judge
-from awm_release.rewards import reward_table
-from awm_release.verifier_pool import VerifierPool
+from awm_release.sandbox.judge import Judge
+from awm_release.sandbox.rewards import reward_table
+from awm_release.sandbox.verifier_pool import VerifierPool
 
 DEFAULT_TIMEOUT_S = 30.0
 CODE_VERDICTS = ("complete", "others")
