@@ -2,7 +2,7 @@
 synthesis checks). Runs inside the bubblewrap sandbox, after fork from a zygote or fork server:
 
 1. keep only its own channel: every other file descriptor is closed;
-2. its own session and process group (so its parent can kill the group at a deadline), killed with its parent,
+2. its own process group (so its parent can kill the group at a deadline), killed with its parent,
    not dumpable (no /proc/<pid>/mem, environ or ptrace from its siblings, which share its uid);
 3. resource limits (address space, CPU, file size);
 4. Landlock where the kernel has it: writes only below its own scratch folder, no TCP, and no signals or
@@ -107,11 +107,11 @@ def load_seccomp(program: bytes) -> None:
 
 
 def confine(*, keep_fds: Iterable[int], limits: Limits, writable: str | None, seccomp_program: bytes | None,
-            new_session: bool = True) -> int:
+            own_group: bool = True) -> int:
     """Lock this process down for bundle code; returns the Landlock ABI applied (0: none). Call once, after fork."""
     close_other_fds(keep_fds)
-    if new_session:
-        os.setsid()
+    if own_group:
+        os.setpgid(0, 0)  # the parent does the same, so its killpg at a deadline never races this line
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(PR_SET_DUMPABLE, 0)
     for kind, value in ((resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_CPU, limits.cpu_seconds),

@@ -27,7 +27,7 @@ def encode(value: Any) -> bytes:
 
 def decode(body: bytes) -> Any:
     try:
-        return msgpack.unpackb(body, raw=False, strict_map_key=True, max_buffer_size=MAX_FRAME)
+        return msgpack.unpackb(body, raw=False, strict_map_key=True)
     except Exception as exc:  # msgpack raises several types for malformed input
         raise ProtocolError(f"undecodable frame ({type(exc).__name__})") from None
 

@@ -1,4 +1,4 @@
-"""A warm pool of verifier fork servers, so a verification costs a fork, not a Python start-up."""
+"""A warm pool of sandboxed verifier fork servers, so a verification costs a fork, not a Python start-up."""
 
 from __future__ import annotations
 
@@ -7,24 +7,33 @@ from pathlib import Path
 from typing import Any
 
 from awm_release.sandbox.fork_servers import ForkServerPool
+from awm_release.sandbox.launch import Sandbox
+from awm_release.sandbox.seccomp import untrusted_filter
 
 CHILD_SCRIPT = str(Path(__file__).with_name("verifier_child.py"))
 DEFAULT_MEMORY_BYTES = 1 << 30
 
 
 class VerifierPool:
-    """Run verifier functions in sandboxed children of `size` warm `verifier_child.py` fork servers."""
+    """Run verifier functions in confined children of `size` warm fork servers, each in its own sandbox."""
 
-    def __init__(self, size: int = 2, *, memory_bytes: int = DEFAULT_MEMORY_BYTES):
+    def __init__(self, size: int = 2, *, memory_bytes: int = DEFAULT_MEMORY_BYTES, sandbox: Sandbox | None = None):
         self.memory_bytes = memory_bytes
-        self._servers = ForkServerPool([sys.executable, "-I", "-B", CHILD_SCRIPT], size, grace_s=5.0, label="verifier")
+        sandbox = sandbox or Sandbox()
+        command = [sys.executable, "-I", "-B", CHILD_SCRIPT, untrusted_filter().hex() if sandbox.enabled else ""]
+        self._servers = ForkServerPool(command, size, grace_s=5.0, label="verifier", sandbox=sandbox)
 
-    async def run(self, code: str, function: str, args: list[Any], timeout_s: float) -> dict[str, Any]:
-        """{"ok": true, "value"} or {"ok": false, "error_type", "message", "line"?}; never raises for verifier faults."""
+    async def run(self, code: str, function: str, initial_image: bytes, final_image: bytes, extra_args: list[Any],
+                  timeout_s: float) -> dict[str, Any]:
+        """{"ok": true, "value"} or {"ok": false, "error_type", "message", "line"?}; never raises for verifier faults.
+
+        The verifier is called as `function(initial_db_path, final_db_path, *extra_args)` on copies of the images."""
         return await self._servers.request({
             "code": code,
             "function": function,
-            "args": args,
+            "initial_image": initial_image,
+            "final_image": final_image,
+            "extra_args": extra_args,
             "timeout_s": timeout_s,
             "cpu_seconds": max(1, int(timeout_s) + 1),
             "memory_bytes": self.memory_bytes,
