@@ -108,7 +108,7 @@ ATTACKS = {
     "infinite loop": ("    while True:\n        pass", "verifier_timeout"),
     "memory bomb": ("    hog = bytearray(8 << 30)\n    return {'result': len(hog)}", "MemoryError"),
     "write the database": ("    import sqlite3\n    c = sqlite3.connect(final_db_path)\n    c.execute('DELETE FROM notes')\n    c.commit()",
-                           "OperationalError"),
+                           "DatabaseError"),
     "native code": ("    import ctypes", "ImportError"),
 }
 
