@@ -109,7 +109,7 @@ ATTACKS = {
     "memory bomb": ("    hog = bytearray(8 << 30)\n    return {'result': len(hog)}", "MemoryError"),
     "write the database": ("    import sqlite3\n    c = sqlite3.connect(final_db_path)\n    c.execute('DELETE FROM notes')\n    c.commit()",
                            "DatabaseError"),
-    "native code": ("    import ctypes", "ImportError"),
+    "native code": ("    import ctypes\n    ctypes.CDLL(None).getpid()", "PermissionError"),
 }
 
 
