@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 import awm_release
 from env_server.errors import HostError
+from env_server.limits import install_limits
 from env_server.mcp_endpoint import McpEndpoint
 from env_server.rest import build_router
 from env_server.worker_pool import SessionBackend
@@ -31,7 +32,8 @@ class _AsgiEndpoint:
         await self.handler(scope, receive, send)
 
 
-def create_app(backend: SessionBackend, *, idle_timeout_s: float) -> FastAPI:
+def create_app(backend: SessionBackend, *, idle_timeout_s: float, max_body_bytes: int = 1 << 20,
+               sandbox_info: dict | None = None) -> FastAPI:
     mcp = McpEndpoint(backend, idle_timeout_s)
 
     @contextlib.asynccontextmanager
@@ -49,7 +51,8 @@ def create_app(backend: SessionBackend, *, idle_timeout_s: float) -> FastAPI:
         description="Agent World Model environments: isolated per-session SQLite state behind REST and MCP.",
         lifespan=lifespan,
     )
-    app.include_router(build_router(backend))
+    app.include_router(build_router(backend, sandbox_info or {"enabled": False}))
+    install_limits(app, max_body_bytes)
 
     @app.exception_handler(HostError)
     async def host_error(_: Request, exc: HostError) -> JSONResponse:

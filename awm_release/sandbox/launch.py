@@ -191,7 +191,7 @@ class Sandbox:
                 seen = self._probe()
             except SandboxUnavailable as exc:  # e.g. Python installed below /root, which uid 65534 cannot read
                 log.info("sandbox: cannot start as uid %d outside (%s); using root mapped to %d inside",
-                         SANDBOX_UID, exc, SANDBOX_UID)
+                         SANDBOX_UID, str(exc).split(". ")[0], SANDBOX_UID)
                 self._host_user = None
                 seen = self._probe()
         else:
