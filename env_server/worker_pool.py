@@ -111,6 +111,7 @@ class WorkerHandle:
     rss: int = 0  # bytes, as the memory watchdog last read it
     idle_since: float = field(default_factory=time.monotonic)
     reader_task: asyncio.Task | None = None
+    image: bytes = b""  # the template database this worker's sessions start from (seed rows may hold load-time values)
 
     async def request(self, op: str, timeout_s: float | None, **kwargs: Any) -> Any:
         if not self.alive:
@@ -155,7 +156,7 @@ class WorkerPool:
         self.workers: dict[str, list[WorkerHandle]] = {}
         self.sessions: dict[str, SessionRecord] = {}
         self.lost: dict[str, str] = {}  # session_id -> why it was lost
-        self.images: dict[str, bytes] = {}  # bundle_id -> its template database, as its first worker built it
+        self.hydrated: set[str] = set()  # bundles that have loaded in a worker at least once
         self.seed_failures: dict[str, list[str]] = {}
         self._forking: dict[str, asyncio.Lock] = {}
         self._watchdog: asyncio.Task | None = None
@@ -194,7 +195,8 @@ class WorkerPool:
         except HostError:
             await self._remove(handle, "its bundle failed to load", quiet=True)
             raise
-        self.images.setdefault(bundle_id, info["image"])
+        handle.image = info["image"]
+        self.hydrated.add(bundle_id)
         self.seed_failures.setdefault(bundle_id, [str(f)[:500] for f in info.get("seed_failures", [])][:100])
         self.workers.setdefault(bundle_id, []).append(handle)
         log.info("started a worker for %s (%s tools, loaded in %.0f ms)", bundle_id, info.get("tools"), 1000 * float(info.get("seconds", 0)))
@@ -347,7 +349,7 @@ class WorkerPool:
         record = self._record(session_id)
         episode = await self._episode(session_id, with_calls=mode == "sql")
         return await self.judging.verify(self.registry.bundles[record.bundle_id], session_id,
-                                         record.task_idx if task_idx is None else task_idx, self.images[record.bundle_id],
+                                         record.task_idx if task_idx is None else task_idx, record.worker.image,
                                          episode["final_image"], episode["trajectory"].get("calls"), mode=mode,
                                          final_answer=final_answer, rewards=rewards)
 
@@ -358,7 +360,7 @@ class WorkerPool:
             self.judging.check_can_save()
             episode = await self._episode(session_id)
             saved_to = self.judging.save(session_id, record.bundle_id, record.task_idx, episode["trajectory"],
-                                         self.images[record.bundle_id], episode["final_image"])
+                                         record.worker.image, episode["final_image"])
         await self._session_op(session_id, "close", self.config.call_timeout_s + 30)
         self._forget(session_id)
         return {"session_id": session_id, "closed": True, "saved_to": saved_to}
@@ -378,7 +380,7 @@ class WorkerPool:
         return len(self.sessions)
 
     def hydrated_bundle_ids(self) -> set[str]:
-        return set(self.images)
+        return set(self.hydrated)
 
     # ------------------------------------------------------------------ internals
 
