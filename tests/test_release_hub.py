@@ -268,7 +268,7 @@ import json, sys
 from awm_release import load_bundles
 for repo, revision, ids in json.loads(sys.argv[1]):
     try:
-        loaded = load_bundles(repo, revision=revision, bundle_ids=ids, progress=False)
+        loaded = load_bundles(repo, revision=revision, bundle_ids=ids, progress=False, trust_remote_code=True)
         print(json.dumps({"ok": {k: v.sha256 for k, v in loaded.items()}}))
     except Exception as exc:
         print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
