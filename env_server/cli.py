@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -142,7 +145,7 @@ async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeCon
         console.print(f"  MCP  {base}/mcp/<bundle_id>" + (f"   ({base}/mcp)" if len(selected) == 1 else ""), highlight=False)
         app = create_app(backend, idle_timeout_s=config.idle_timeout_s, max_body_bytes=config.max_body_bytes,
                          sandbox_info=walls.info)
-        server = uvicorn.Server(uvicorn.Config(app, host=host,
+        server = _Server(uvicorn.Config(app, host=host,
                                                port=port, log_level=log_level.lower(), access_log=False))
         await server.serve()
         return 0 if server.started else 1
@@ -151,6 +154,22 @@ async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeCon
         return 2
     finally:
         await backend.shutdown()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, except that SIGINT/SIGTERM only start its graceful shutdown: uvicorn re-raises the signal when
+    serve() returns, which would kill this process before it stops its workers and verifier servers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.handle_exit, signum, None)
+        try:
+            yield
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
 
 
 def _fail(message: str) -> None:

@@ -61,8 +61,7 @@ class Zygote:
         program = untrusted_filter().hex() if sandbox.enabled else ""
         try:
             proc = await sandbox.spawn([sys.executable, "-I", "-m", "env_server.zygote", str(theirs.fileno()), program],
-                                       pass_fds=[theirs.fileno()], stdin=asyncio.subprocess.DEVNULL,
-                                       start_new_session=not sandbox.enabled)
+                                       pass_fds=[theirs.fileno()], stdin=asyncio.subprocess.DEVNULL)
         finally:
             theirs.close()
         ours.setblocking(False)

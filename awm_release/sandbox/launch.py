@@ -66,7 +66,9 @@ class Launch:
     owned_fds: tuple[int, ...] = field(default=())  # closed by the caller once the child has started
 
     def popen_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"pass_fds": self.pass_fds, "env": self.env, "close_fds": True}
+        # Its own session: a terminal's ^C or a SIGTERM to the front's process group never reaches it behind the
+        # front's back (the front owns its lifetime, and stops it after its own shutdown).
+        kwargs: dict[str, Any] = {"pass_fds": self.pass_fds, "env": self.env, "close_fds": True, "start_new_session": True}
         if self.user is not None:
             kwargs.update(user=self.user, group=self.user, extra_groups=[])
         return kwargs
