@@ -29,7 +29,7 @@ import httpx
 
 from awm_release.bundle_io import write_bundle
 from awm_release.demo import demo_bundle_ids, demo_solutions, load_demo_bundle
-from bench_serve import bench_baseline, in_process_ms, read_tools, server_rss  # run as `python bench/bench_scale.py`
+from bench_serve import bench_baseline, in_process_ms, read_tools, server_pss, server_rss  # run as `python bench/bench_scale.py`
 from env_server.process import ServerProcess
 
 RESULTS = Path(__file__).parent / "results"
@@ -164,7 +164,7 @@ def main() -> None:
             idle_rss = server_rss(server.pid)
             sessions, created_in = create_sessions(server.url, bundle_ids, 1024)
             results["sessions"] = {"count": len(sessions), "create_all_s": created_in, "idle_rss_mb": idle_rss / 2**20,
-                                   "rss_mb": server_rss(server.pid) / 2**20}
+                                   "rss_mb": server_rss(server.pid) / 2**20, "pss_mb": server_pss(server.pid) / 2**20}
             cheapest_base = min(lightest, key=lambda base: lightest[base][1])
             cheapest = [(sid, b) for sid, b in sessions if copies[b] == cheapest_base]
             for label, chosen in (("mix", sessions), ("cheapest", cheapest)):
@@ -179,8 +179,8 @@ def main() -> None:
                            "projected_1024_serial_start_s": baseline["start_ms"] * 1024 / 1000}
 
     s, v, b = results["sessions"], results["verify"], results["baseline"]
-    print(f"1,024 sessions over 8 bundles: created in {s['create_all_s']:.1f} s; server RSS {s['rss_mb']:.0f} MB "
-          f"(idle {s['idle_rss_mb']:.0f} MB)   targets: < 10 s, < 2,048 MB")
+    print(f"1,024 sessions over 8 bundles: created in {s['create_all_s']:.1f} s; process tree PSS {s['pss_mb']:.0f} MB, "
+          f"RSS sum {s['rss_mb']:.0f} MB (idle {s['idle_rss_mb']:.0f} MB)   targets: < 10 s, < 2,048 MB")
     print(f"baseline (uvicorn per session): {b['start_ms']:.0f} ms and {b['rss_mb']:.0f} MB per session -> 1,024 sessions "
           f"would need {b['projected_1024_rss_gb']:.0f} GB and {b['projected_1024_serial_start_s']:.0f} s of serial start-up "
           f"({b['rss_mb'] * 1024 / s['rss_mb']:.0f}x the memory)")

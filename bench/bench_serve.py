@@ -149,9 +149,15 @@ def bench_baseline(bundle: Bundle, repeats: int) -> dict[str, float]:
 
 
 def server_rss(pid: int) -> int:
-    """RSS of the server: the front process and its workers (and their verifier pools)."""
+    """RSS of the server: the front process and every process below it (zygote, workers, verifier servers)."""
     root = psutil.Process(pid)
     return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+
+
+def server_pss(pid: int) -> int:
+    """PSS of the same tree: pages shared copy-on-write by the zygote's workers are counted once, not per worker."""
+    root = psutil.Process(pid)
+    return sum(p.memory_full_info().pss for p in [root, *root.children(recursive=True)])
 
 
 def bench_memory(client: httpx.Client, pid: int, bundle_id: str, sessions: int) -> dict[str, float]:

@@ -101,9 +101,11 @@ def runtime_paths() -> tuple[Path, ...]:
     import env_server  # noqa: PLC0415
     import site  # noqa: PLC0415
 
+    packages = [Path(awm_release.__file__).parent, Path(env_server.__file__).parent]
+    checkouts = {os.path.realpath(p.parent) for p in packages}  # a source checkout: only its two packages are shown
+    on_path = [p for p in sys.path[1:] if p and os.path.isdir(p) and os.path.realpath(p) not in checkouts]
     candidates = [sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix, *site.getsitepackages(),
-                  Path(awm_release.__file__).parent, Path(env_server.__file__).parent,
-                  Path(os.path.realpath(sys.executable)).parent.parent]
+                  *on_path, *packages, Path(os.path.realpath(sys.executable)).parent.parent]
     paths = sorted({Path(os.path.realpath(p)) for p in candidates if os.path.isdir(p)})
     return tuple(p for p in paths if not any(p != q and q in p.parents for q in paths))  # drop nested ones
 
@@ -155,10 +157,10 @@ class Sandbox:
             args.append("--unshare-net")
         for key, value in scrubbed_env().items():
             args += ["--setenv", key, value]
+        args += ["--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]  # first: binds may lie below
         _bind_system(args)
         for path in runtime_paths():
             args += ["--ro-bind", str(path), str(path)]
-        args += ["--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
         for path in writable:
             args += ["--bind", str(path), str(path)]
         args += ["--chdir", "/tmp", "--seccomp", str(seccomp_fd), "--", *argv]
