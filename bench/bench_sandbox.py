@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -27,10 +26,9 @@ import httpx
 from awm_release.bundle_io import write_bundle
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
 from awm_release.sandbox.launch import Sandbox
-from bench_serve import server_pss, server_rss  # run as `python bench/bench_sandbox.py`
+from bench_serve import save_results, server_pss, server_rss  # run as `python bench/bench_sandbox.py`
 from env_server.process import ServerProcess
 
-RESULTS = Path(__file__).parent / "results"
 
 
 def median_start_ms(argv: list[str], repeats: int, sandbox: Sandbox | None = None) -> float:
@@ -97,8 +95,7 @@ def main() -> None:
     print(f"{b['count']} bundles, one live session each: worker cold start (fork + confine + hydrate, at the REST API) "
           f"median {b['cold_start_ms']:.0f} ms, p90 {b['cold_start_p90_ms']:.0f} ms; next session {b['warm_create_ms']:.1f} ms")
     print(f"process tree: PSS {b['pss_mb']:.0f} MB (RSS sum {b['rss_mb']:.0f} MB); before the first session PSS {b['idle']['pss_mb']:.0f} MB")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "sandbox.json").write_text(json.dumps(results, indent=1))
+    save_results("sandbox", results)
 
 
 if __name__ == "__main__":

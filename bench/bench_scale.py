@@ -29,10 +29,9 @@ import httpx
 
 from awm_release.bundle_io import write_bundle
 from awm_release.demo import demo_bundle_ids, demo_solutions, load_demo_bundle
-from bench_serve import bench_baseline, in_process_ms, read_tools, server_pss, server_rss  # run as `python bench/bench_scale.py`
+from bench_serve import bench_baseline, in_process_ms, read_tools, save_results, server_pss, server_rss  # run as `python bench/bench_scale.py`
 from env_server.process import ServerProcess
 
-RESULTS = Path(__file__).parent / "results"
 WRK_SCRIPT = """
 local bodies = {}
 local paths = {}
@@ -191,8 +190,7 @@ def main() -> None:
         print(f"  {meaning} ({t['client']}): {t['calls_per_s']:.0f} calls/s, p50 {t['p50_ms']:.1f} ms, "
               f"p90 {t['p90_ms']:.1f} ms, p99 {t['p99_ms']:.1f} ms   targets: >= 1,500 calls/s, p99 < 50 ms")
     print(f"code-mode verifications: {v['per_s']:.0f}/s over {v['verifications']}   target: >= 100/s")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "scale.json").write_text(json.dumps(results, indent=1))
+    save_results("scale", results)
 
 
 if __name__ == "__main__":

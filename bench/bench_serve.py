@@ -148,6 +148,12 @@ def bench_baseline(bundle: Bundle, repeats: int) -> dict[str, float]:
     return {"start_ms": median_ms(starts), "rss_mb": statistics.median(rss) / 2**20}
 
 
+def save_results(name: str, results: dict) -> None:
+    """bench/results/NAME.json, which the lead's quiet-machine reruns compare."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1))
+
+
 def server_rss(pid: int) -> int:
     """RSS of the server: the front process and every process below it (zygote, workers, verifier servers)."""
     root = psutil.Process(pid)
