@@ -154,3 +154,22 @@ def test_a_cancelled_request_never_hands_its_answer_to_the_next_caller():
             return await pool.run(honest, "verify_task_completion", b"", b"", [None], 5.0)
 
     assert asyncio.run(scenario()) == {"ok": True, "value": {"result": "others", "who": "honest"}}
+
+
+def test_verifiers_may_use_the_standard_library_real_verifiers_import():
+    """zoneinfo reads the time-zone database; csv, io, statistics, decimal, ... work as in plain Python."""
+    code = '''def verify_task_completion(initial_db_path, final_db_path, final_answer=None):
+    import csv, datetime, decimal, functools, hashlib, io, itertools, statistics, string, textwrap, uuid, zoneinfo
+    local = datetime.datetime(2024, 7, 1, 12, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+    rows = list(csv.reader(io.StringIO("a,b\\n1,2\\n")))
+    return {"result": "others", "offset_h": local.utcoffset().total_seconds() / 3600, "rows": rows,
+            "mean": statistics.mean([1, 2, 3]), "money": str(decimal.Decimal("1.10") + decimal.Decimal("2.20")),
+            "digest": hashlib.sha256(b"x").hexdigest()[:8], "uuid": str(uuid.UUID(int=1)),
+            "wrapped": textwrap.shorten("a b c d e f", 7), "letters": string.ascii_lowercase[:3],
+            "pairs": len(list(itertools.combinations(range(4), 2))), "total": functools.reduce(lambda a, b: a + b, [1, 2])}
+'''
+    result = judge(bundle_with(code), False)
+    assert result.error is None, result.error
+    assert result.details == {"offset_h": -4.0, "rows": [["a", "b"], ["1", "2"]], "mean": 2, "money": "3.30",
+                              "digest": "2d711642", "uuid": "00000000-0000-0000-0000-000000000001", "wrapped": "a [...]",
+                              "letters": "abc", "pairs": 6, "total": 3}
