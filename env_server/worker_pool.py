@@ -230,18 +230,18 @@ class WorkerPool:
             log.warning("%s worker (pid %d) stopped: %s; %d session(s) lost", handle.bundle_id, handle.pid, reason, len(handle.sessions))
         handle.fail_pending(reason)
         handle.writer.close()
-        if self.zygote is not None and not self._stopping:
-            try:
-                await self.zygote.request({"op": "kill", "pid": handle.pid})
-            except ZygoteLost as exc:
-                await self._zygote_died(str(exc))
-        for session_id in handle.sessions:
+        for session_id in handle.sessions:  # before any await: no request may reach this worker from now on
             self.sessions.pop(session_id, None)
             self.lost[session_id] = reason
             self.judging.forget(session_id)
         handle.sessions.clear()
         if handle in self.workers.get(handle.bundle_id, []):
             self.workers[handle.bundle_id].remove(handle)
+        if self.zygote is not None and not self._stopping:
+            try:
+                await self.zygote.request({"op": "kill", "pid": handle.pid})
+            except ZygoteLost as exc:
+                await self._zygote_died(str(exc))
 
     async def _zygote_died(self, reason: str) -> None:
         if self.zygote is None or self._stopping:
