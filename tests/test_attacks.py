@@ -209,3 +209,18 @@ def test_hub_datasets_need_consent_before_anything_runs():
     run = subprocess.run([sys.executable, "-m", "env_server.cli", "e_commerce_33", "--dataset", "someone/envs"],
                          capture_output=True, text=True, timeout=60, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert run.returncode == 2 and "--trust-remote-code" in run.stdout + run.stderr
+
+
+def test_no_sandbox_means_no_bundle_code(tmp_path, monkeypatch):
+    """Fail closed: where bubblewrap cannot set up a sandbox (here: a bwrap that fails as it does in a container
+    forbidding user namespaces), the check says why and what to do; bundle code in the front needs --sandbox off."""
+    from awm_release.sandbox import launch
+
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(launch, "bwrap_binary", lambda: str(fake))
+    with pytest.raises(launch.SandboxUnavailable, match="setting up uid map: Permission denied.*user namespaces.*--sandbox off"):
+        launch.Sandbox().check()
+    run = subprocess.run([sys.executable, "-m", "env_server.cli", "--workers", "0"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "--sandbox off" in run.stdout + run.stderr
