@@ -12,6 +12,7 @@ Verification and run folders happen here, in the front (env_server.judging): a w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import socket
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from awm_release.sandbox.fork_servers import STOP_GRACE_S
 from awm_release.sandbox.frames import ProtocolError, decode, encode, read_frame
 from awm_release.sandbox.launch import Sandbox
 from awm_release.sandbox.seccomp import untrusted_filter
@@ -87,12 +89,14 @@ class Zygote:
         return answer
 
     async def stop(self) -> None:
+        """Closing the channel ends the zygote (it kills its workers first); killing bubblewrap is the fallback."""
         self.channel.close()
         try:
-            await asyncio.wait_for(self.proc.wait(), 5)
+            await asyncio.wait_for(self.proc.wait(), STOP_GRACE_S)
         except asyncio.TimeoutError:
             self.proc.kill()
-            await self.proc.wait()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.proc.wait(), STOP_GRACE_S)
 
 
 @dataclass(eq=False)

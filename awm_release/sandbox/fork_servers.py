@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from typing import Any
 
 from awm_release.sandbox.frames import ProtocolError, encode, read_frame
 from awm_release.sandbox.launch import Sandbox
 
 ANSWER_LIMIT = 16 << 20
+STOP_GRACE_S = 5.0
+log = logging.getLogger("awm.sandbox")
 
 
 class _ForkServer:
@@ -44,9 +47,21 @@ class _ForkServer:
         return answer
 
     async def stop(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.kill()  # bubblewrap's monitor: the sandbox's pid namespace, children included, goes with it
-            await self.proc.wait()
+        """End of input first: the server exits, and its sandbox (pid namespace, children) with it. Killing only
+        bubblewrap's monitor is the fallback: in the first moments after start its sandbox may not yet be bound to
+        the monitor's life, and would then hold our pipes open."""
+        if self.proc.returncode is not None:
+            return
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            await asyncio.wait_for(self.proc.wait(), STOP_GRACE_S)
+        except asyncio.TimeoutError:
+            self.proc.kill()
+            try:
+                await asyncio.wait_for(self.proc.wait(), STOP_GRACE_S)
+            except asyncio.TimeoutError:
+                log.warning("a sandboxed server (pid %d) did not stop; giving up on it", self.proc.pid)
 
 
 class ForkServerPool:
@@ -102,8 +117,7 @@ class ForkServerPool:
         return fresh
 
     async def close(self) -> None:
-        for member in self._members:
-            await member.stop()
+        await asyncio.gather(*(member.stop() for member in self._members))
         self._members.clear()
         self._idle = None
 
