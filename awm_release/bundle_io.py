@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -36,14 +37,7 @@ def write_bundle(bundle: Bundle, destination: str | os.PathLike) -> Path:
 def read_bundle(path: str | os.PathLike) -> Bundle:
     """Read and validate one bundle file; a stored sha256 that does not match the content is refused."""
     source = str(path)
-    try:
-        data = json.loads(Path(path).read_bytes())
-    except FileNotFoundError:
-        raise BundleError(source, [Problem("(file)", "no such file")]) from None
-    except json.JSONDecodeError as exc:
-        raise BundleError(source, [Problem(f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}")]) from None
-    if not isinstance(data, dict):
-        raise BundleError(source, [Problem("(root)", "a bundle file holds one JSON object")])
+    data = read_bundle_json(path)
     stored_hash = data.pop("sha256", None)
     bundle = bundle_from_dict(data, source)
     if stored_hash is not None and stored_hash != bundle.sha256:
@@ -53,6 +47,43 @@ def read_bundle(path: str | os.PathLike) -> Bundle:
             "was written; if the edit is intended, re-save it with `awm bundle rehash FILE`",
         )])
     return bundle
+
+
+def read_bundle_json(path: str | os.PathLike) -> dict:
+    """A bundle file's JSON object, or a BundleError naming the file, the place and what to do."""
+    source = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise BundleError(source, [Problem("(file)", "no such file")]) from None
+    except OSError as exc:
+        raise BundleError(source, [Problem("(file)", f"cannot be read: {exc.strerror or exc}")]) from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise BundleError(source, [_json_problem(exc)]) from None
+    except UnicodeDecodeError as exc:
+        raise BundleError(source, [Problem(f"byte {exc.start}", "not UTF-8 text: this is not a bundle file, or it is "
+                                           "damaged; restore it from where it came from")]) from None
+    if not isinstance(data, dict):
+        raise BundleError(source, [Problem("(root)", "a bundle file holds one JSON object")])
+    return data
+
+
+def _json_problem(exc: json.JSONDecodeError) -> Problem:
+    """Where the JSON breaks (line, column and, in our one-field-per-line layout, the field) and what to do."""
+    lines = exc.doc.splitlines()
+    line = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
+    field = re.match(r'\s*"([^"]+)":', line)
+    where = f"line {exc.lineno} column {exc.colno}" + (f" (field {field.group(1)})" if field else "")
+    restore = "restore it from its source (run `awm import-awm1k` or `awm demo --out` again, or copy it again)"
+    if not exc.doc.strip():
+        return Problem("(file)", f"the file is empty; {restore}")
+    if exc.msg.startswith("Unterminated string") or exc.pos >= len(exc.doc.rstrip()):
+        ends = "inside the string that starts here" if exc.msg.startswith("Unterminated string") else "before its JSON is complete"
+        return Problem(where, f"the file ends {ends} ({len(exc.doc.encode()):,} bytes): it was cut short, e.g. by an "
+                              f"interrupted copy or download; {restore}")
+    return Problem(where, f"invalid JSON: {exc.msg}; fix it there (then `awm bundle rehash FILE`) or {restore}")
 
 
 def iter_bundle_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:

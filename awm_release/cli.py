@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from rich.text import Text
 
 from awm_release.awm1k import read_awm1k, write_awm1k
 from awm_release.bundle import BundleError, bundle_from_dict
-from awm_release.bundle_io import iter_bundle_files, read_bundle, write_bundle
+from awm_release.bundle_io import iter_bundle_files, read_bundle, read_bundle_json, write_bundle
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
+from awm_release.terminal import labelled, plain_console, print_error
 
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)  # errors stay on one line, greppable
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
+console = plain_console()
+err_console = plain_console(stderr=True)  # errors stay on one line, greppable
+# Help is click's plain formatter everywhere (rich_markup_mode=None): Rich's option tables cut long option names and
+# values at 80 columns, and read bracketed text as markup.
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Agent World Model release tooling: bundles, AWM-1K files, validation.")
-bundle_app = typer.Typer(no_args_is_help=True, help="Check and maintain bundle files.")
+bundle_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Check and maintain bundle files.")
 app.add_typer(bundle_app, name="bundle")
 # Command groups of other modules register below, one import and one add_typer line each.
 from awm_release.release.cli import release_app  # noqa: E402
@@ -32,10 +34,13 @@ app.command("agent")(agent_command)
 app.add_typer(eval_app, name="eval")
 from awm_release.training.cli import train_app  # noqa: E402
 app.add_typer(train_app, name="train")
+from awm_release.viewer.cli import runs_app, view_command  # noqa: E402
+app.command("view")(view_command)
+app.add_typer(runs_app, name="runs")
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    print_error(err_console, message)
     return typer.Exit(2)
 
 
@@ -65,7 +70,7 @@ def import_awm1k(
     console.print(table)
     console.print(f"{complete} complete, {len(result.bundles) - complete} partial")
     for error in result.file_errors:
-        console.print(f"[yellow]warning:[/yellow] {error}", highlight=False)
+        console.print(*labelled("warning", "yellow", error))
     if result.file_errors:
         raise typer.Exit(1)
 
@@ -94,11 +99,11 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Bundle files or f
             bundle = read_bundle(path)
         except BundleError as exc:
             bad += 1
-            console.print(f"[red]invalid[/red] {exc}", highlight=False)
+            console.print(Text("invalid", style="red"), str(exc))
             continue
         lacks = bundle.missing()
-        console.print(f"[green]ok[/green] {path} ({bundle.bundle_id}, sha256 {bundle.sha256[:12]})"
-                      + (f"; lacks: {'; '.join(lacks)}" if lacks else ""), highlight=False)
+        console.print(Text("ok", style="green"), f"{path} ({bundle.bundle_id}, sha256 {bundle.sha256[:12]})"
+                      + (f"; lacks: {'; '.join(lacks)}" if lacks else ""))
     if bad:
         raise typer.Exit(1)
 
@@ -107,10 +112,10 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Bundle files or f
 def rehash(path: Annotated[Path, typer.Argument(help="A bundle file edited by hand.")]) -> None:
     """Validate a hand-edited bundle and store its new sha256."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_bundle_json(path)
         data.pop("sha256", None)
         bundle = bundle_from_dict(data, str(path))
-    except (OSError, ValueError) as exc:
+    except BundleError as exc:
         raise _fail(str(exc)) from None
     write_bundle(bundle, path)
     console.print(f"{path}: sha256 {bundle.sha256}")
@@ -124,7 +129,7 @@ def demo(out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the
         if out is not None:
             write_bundle(bundle, out)
         console.print(f"{bundle_id}: {bundle.display_name}, {len(bundle.tasks)} tasks, {len(bundle.tables)} tables, "
-                      f"sha256 {bundle.sha256[:12]}", highlight=False)
+                      f"sha256 {bundle.sha256[:12]}")
 
 
 def main() -> None:

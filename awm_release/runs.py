@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from awm_release.atomic import umask_mode
+
 
 def write_run_folder(destination: str | os.PathLike, trajectory: dict[str, Any], initial_db: bytes, final_db: bytes,
                      verifications: list[dict[str, Any]] | None = None) -> Path:
@@ -34,6 +36,7 @@ def write_run_folder(destination: str | os.PathLike, trajectory: dict[str, Any],
         (staging / "final.db").write_bytes(final_db)
         if verifications:
             (staging / "verification.json").write_text(json.dumps(verifications, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+        os.chmod(staging, umask_mode(0o777))  # mkdtemp makes 0700; run folders are read by viewers and tools
         os.rename(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

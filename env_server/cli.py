@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import signal
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 import uvicorn
-from rich.console import Console
 
 from awm_release.bundle import Bundle, BundleError
 from awm_release.bundle_io import read_bundles
@@ -22,6 +23,7 @@ from awm_release.sandbox.judge import JudgeConfig
 from awm_release.sandbox.launch import Sandbox, SandboxUnavailable
 from awm_release.release.errors import ReleaseError
 from awm_release.release.load import load_bundles
+from awm_release.terminal import labelled, plain_console, print_error
 from env_server.app import create_app
 from env_server.config import ServeConfig
 from env_server.errors import HostError
@@ -30,25 +32,30 @@ from env_server.registry import BundleRegistry
 from env_server.sessions import SessionManager
 from env_server.worker_pool import SessionBackend, WorkerPool
 
-console = Console(stderr=True, soft_wrap=True)
-app = typer.Typer(add_completion=False, rich_markup_mode="rich", pretty_exceptions_show_locals=False)
+console = plain_console(stderr=True)
+# Plain help (click's formatter): at 80 columns Rich's option table cuts long option names.
+app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_show_locals=False)
 JUDGE_KEY_VARIABLES = ("AWM_JUDGE_API_KEY", "OPENAI_API_KEY")
 
 
 @app.command(
     help=(
         "Serve AWM environment bundles: every session gets its own copy of the bundle's SQLite database.\n\n"
-        "With no arguments, serves the embedded demo bundle [bold]bookstore_1[/bold]. Examples:\n\n"
-        "  awm-serve                                   # the demo, on http://127.0.0.1:8000\n\n"
-        "  awm-serve task_tracker_1 clinic_booking_1   # other embedded demo bundles\n\n"
-        "  awm-serve --bundles bundles/                # every bundle written by `awm import-awm1k`\n\n"
-        "  awm-serve content_platform_1 --bundles bundles/ --workers 8 --runs-dir runs/\n\n"
-        "  awm-serve e_commerce_33 --dataset awm/envs --revision v1.0.0   # straight from the release\n\n"
-        "  awm-serve --judge-base-url http://127.0.0.1:8001/v1 --judge-model Qwen/Qwen3-32B   # sql-mode rewards\n\n"
+        "With no arguments, serves the embedded demo bundle bookstore_1. Examples:\n\n"
+        "\b\n"
+        "  awm-serve                                 # the demo, http://127.0.0.1:8000\n"
+        "  awm-serve task_tracker_1 clinic_booking_1 # other embedded demo bundles\n"
+        "  awm-serve --bundles bundles/              # bundles from awm import-awm1k\n"
+        "  awm-serve content_platform_1 --bundles bundles/ --workers 8 --runs-dir runs/\n"
+        "  awm-serve e_commerce_33 --dataset awm/envs --revision v1.0.0\n"
+        "  awm-serve --judge-base-url http://127.0.0.1:8001/v1 --judge-model Qwen/Qwen3-32B\n\n"
         "REST: POST /sessions, GET /sessions/{id}/tools, POST /sessions/{id}/call, /reset, /verify, "
         "GET /sessions/{id}/database, DELETE /sessions/{id}[?save=true]; docs at /docs.\n\n"
         "MCP (streamable HTTP): /mcp/{bundle_id} (one environment per MCP session), /mcp when one bundle "
         "is served, and /sessions/{id}/mcp for a session created over REST.\n\n"
+        "Viewer: /ui in a browser (bundles, live sessions and the run folders of --runs-dir).\n\n"
+        "OpenEnv (openenv-core's GenericEnvClient, MCPToolClient): base URL http://HOST:PORT/openenv, "
+        "reset(bundle_id=..., task_idx=...), one environment per client session.\n\n"
         "Bundle code runs only inside an OS sandbox (bubblewrap: no network, no secrets, no view of this machine), "
         "each bundle in processes of its own (up to --workers per bundle); a tool call past --call-timeout, a crash, "
         "or a worker past --worker-memory-mb costs only that worker's sessions. Bundles downloaded from the Hub run "
@@ -76,7 +83,7 @@ def serve(
     runs_dir: Annotated[Optional[Path], typer.Option(help="Where DELETE /sessions/{id}?save=true writes run folders (trajectory + databases).")] = None,
     judge_base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible endpoint of the LLM judge for sql-mode verification.")] = None,
     judge_model: Annotated[Optional[str], typer.Option(help="Model name of the LLM judge.")] = None,
-    allow_seed_errors: Annotated[bool, typer.Option(help="Serve bundles whose seed INSERTs partly fail (failures are logged and listed at /bundles/{id}).")] = False,
+    allow_seed_errors: Annotated[bool, typer.Option("--allow-seed-errors", help="Serve bundles whose seed INSERTs partly fail (failures are logged and listed at /bundles/{id}).")] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -105,9 +112,10 @@ def serve(
         logging.getLogger("awm.serve").info("sandbox: bubblewrap, uid %s inside (%s outside), Landlock ABI %s, seccomp on",
                                             info["uid_inside"], info["uid_outside"], info["landlock_abi"] or "absent")
     else:
-        console.print("[bold red]WARNING: --sandbox off: bundle code runs with this server's privileges and can read its "
-                      "files, environment variables (tokens, keys) and network. Use only with code you trust.[/bold red]",
-                      highlight=False)
+        console.print(*labelled("WARNING", "bold red", "--sandbox off: bundle code runs with this server's privileges and "
+                                "can read its files, environment variables (tokens, keys) and network. Use only with code "
+                                "you trust."))
+    listener = bind_listener(host, port)  # first: a taken port is one line now, not a banner and a traceback later
     try:
         if dataset is not None:
             selected = load_bundles(dataset, revision, bundle_ids or None, trust_remote_code=trust_remote_code)
@@ -121,13 +129,13 @@ def serve(
     try:
         import uvloop
     except ImportError:
-        code = asyncio.run(_run(selected, preload, config, walls, host, port, log_level))
+        code = asyncio.run(_run(selected, preload, config, walls, listener, log_level))
     else:
-        code = uvloop.run(_run(selected, preload, config, walls, host, port, log_level))
+        code = uvloop.run(_run(selected, preload, config, walls, listener, log_level))
     raise typer.Exit(code)
 
 
-async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeConfig, walls: Sandbox, host: str, port: int,
+async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeConfig, walls: Sandbox, listener: socket.socket,
                log_level: str) -> int:
     registry = BundleRegistry(selected, allow_seed_errors=config.allow_seed_errors)
     backend: SessionBackend = (WorkerPool(registry, config, walls) if config.workers > 0
@@ -137,22 +145,25 @@ async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeCon
             await backend.start()
         for bundle_id in preload:  # fail fast, at start-up, with the bundle's own error
             await backend.preload(bundle_id)
+        host, port = listener.getsockname()[:2]
         base = f"http://{host}:{port}"
         console.print(f"awm-serve: {len(selected)} bundle(s): {', '.join(selected)}; "
                       + (f"up to {config.workers} worker process(es) per bundle" if config.workers else "no worker processes")
-                      + ("; sandbox on" if config.sandbox else "; SANDBOX OFF"), highlight=False)
-        console.print(f"  REST {base}/sessions   docs {base}/docs", highlight=False)
-        console.print(f"  MCP  {base}/mcp/<bundle_id>" + (f"   ({base}/mcp)" if len(selected) == 1 else ""), highlight=False)
+                      + ("; sandbox on" if config.sandbox else "; SANDBOX OFF"))
+        console.print(f"  REST    {base}/sessions   docs {base}/docs")
+        console.print(f"  MCP     {base}/mcp/<bundle_id>" + (f"   ({base}/mcp)" if len(selected) == 1 else ""))
+        console.print(f"  OpenEnv {base}/openenv   (openenv-core clients: reset(bundle_id=..., task_idx=...))")
+        console.print(f"  UI      {base}/ui/   (bundles, live sessions" + (", runs)" if config.runs_dir else ")"))
         app = create_app(backend, idle_timeout_s=config.idle_timeout_s, max_body_bytes=config.max_body_bytes,
                          sandbox_info=walls.info)
-        server = _Server(uvicorn.Config(app, host=host,
-                                               port=port, log_level=log_level.lower(), access_log=False))
-        await server.serve()
+        server = _Server(uvicorn.Config(app, log_level=log_level.lower(), access_log=False))
+        await server.serve(sockets=[listener])
         return 0 if server.started else 1
     except HostError as exc:
-        console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        print_error(console, exc.message)
         return 2
     finally:
+        listener.close()
         await backend.shutdown()
 
 
@@ -173,8 +184,35 @@ class _Server(uvicorn.Server):
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    print_error(console, message)
     raise typer.Exit(2)
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The listening socket, bound now; a port in use ends the command with what to do instead."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            _fail(f"port {port} on {host} is already in use (another awm-serve, or a model server?); "
+                  f"serve on another with --port, e.g. --port {_free_port_after(host, port)}")
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; check --host and --port")
+    return sock
+
+
+def _free_port_after(host: str, port: int) -> int:
+    """The next port above `port` that binds now (a suggestion; 0 when none of the next 50 is free)."""
+    for candidate in range(port + 1, min(port + 51, 65536)):
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
+    return 0
 
 
 def select_bundles(bundle_ids: list[str], paths: list[Path]) -> dict[str, Bundle]:

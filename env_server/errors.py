@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 MESSAGE_LIMIT = 2000  # characters: an error never echoes a large input back
@@ -59,3 +60,22 @@ class EnvironmentLoadError(Exception):
         super().__init__(f"bundle {bundle_id!r}: environment code failed to load{where}: {message}")
         self.bundle_id = bundle_id
         self.line = line
+
+
+def invalid_request(errors: list[dict[str, Any]]) -> HostError:
+    """FastAPI's validation errors as one of our host errors, naming each field, the problem and the value sent.
+
+    A body that is not JSON at all is `invalid_json` (400); JSON of the wrong shape is `invalid_request` (422).
+    """
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            reason = (error.get("ctx") or {}).get("error", "not JSON")
+            return HostError(400, "invalid_json", f"the request body is not valid JSON ({reason}); send a JSON object")
+    problems = []
+    for error in errors:
+        where, *path = error.get("loc") or ("body",)
+        field = ".".join(str(p) for p in path) or "the body"
+        place = {"body": "", "query": "query parameter ", "path": "path parameter "}.get(str(where), f"{where} ")
+        got = f" (got {json.dumps(error['input'], default=str)[:80]})" if "input" in error and path else ""
+        problems.append(f"{place}{field}: {error.get('msg', 'invalid')}{got}")
+    return HostError(422, "invalid_request", "; ".join(problems))

@@ -17,7 +17,8 @@ from awm_release.sandbox.frames import ProtocolError
 from env_server.errors import HostError, ToolCallError
 
 # What the front may ask a worker; a worker refuses anything else.
-WORKER_OPS = frozenset({"hydrate", "create", "describe", "tools", "bundle_info", "call", "reset", "snapshot", "episode", "close"})
+WORKER_OPS = frozenset({"hydrate", "create", "describe", "tools", "bundle_info", "call", "reset", "snapshot", "episode", "close",
+                        "list_sessions", "calls"})
 TOOL_ERROR_KINDS = frozenset({"unknown_tool", "invalid_arguments", "tool_error", "environment_error", "server_error"})
 _TEXT_LIMIT = 4000
 

@@ -77,6 +77,10 @@ def build_router(backend: SessionBackend, sandbox_info: dict[str, Any]) -> APIRo
         base = str(request.base_url).rstrip("/")
         return {**info, "mcp_url": f"{base}/sessions/{info['session_id']}/mcp"}
 
+    @router.get("/sessions", summary="Open sessions (what the viewer's live page lists)")
+    async def list_sessions() -> dict[str, Any]:
+        return {"sessions": await backend.list_sessions()}
+
     @router.get("/sessions/{session_id}", summary="Describe a session")
     async def get_session(session_id: str) -> dict[str, Any]:
         return await backend.describe(session_id)
@@ -94,6 +98,11 @@ def build_router(backend: SessionBackend, sandbox_info: dict[str, Any]) -> APIRo
             return Response(json.dumps({"ok": False, "error": exc.to_json()}), media_type="application/json")
         # The environment's JSON goes out as it came: no decode and re-encode of large results.
         return Response(b'{"ok": true, "result": ' + result + b"}", media_type="application/json")
+
+    @router.get("/sessions/{session_id}/calls", summary="The session's recorded calls from index `since` (to watch it live)")
+    async def session_calls(session_id: str, since: int = Query(0, ge=0, description="First call index to return."),
+                            limit: int = Query(100, ge=1, le=1000, description="At most this many calls.")) -> dict[str, Any]:
+        return await backend.calls(session_id, since, limit)
 
     @router.post("/sessions/{session_id}/reset", summary="Restore the seed state (microseconds)")
     async def reset(session_id: str) -> dict[str, Any]:

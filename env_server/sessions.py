@@ -95,14 +95,18 @@ class EnvSession:
                 entry["error"] = error.to_json()
             self.calls.append(entry)
 
-    def trajectory(self) -> dict[str, Any]:
+    def recorded_calls(self, since: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """Recorded calls from index `since` (reset starts the record over), results decoded."""
         calls = []
-        for entry in self.calls:
+        for entry in self.calls[since:None if limit is None else since + limit]:
             shown = {k: v for k, v in entry.items() if k != "result_json"}
             if "result_json" in entry:
                 shown["result"] = json.loads(entry["result_json"])
             calls.append(shown)
-        return {**self.describe(), "closed_at": time.time(), "calls": calls}
+        return calls
+
+    def trajectory(self) -> dict[str, Any]:
+        return {**self.describe(), "closed_at": time.time(), "calls": self.recorded_calls()}
 
     def reset(self) -> None:
         self.db.conn.deserialize(self.hydrated.image)
@@ -172,6 +176,16 @@ class SessionManager:
                 raise
             session.remember(tool, arguments, result, None, started_wall, (time.perf_counter() - started) * 1000)
             return result
+
+    async def list_sessions(self) -> list[dict[str, Any]]:
+        """Every open session of this process, with its owner (rest, mcp:..., viewer)."""
+        return [{**s.describe(), "owner": s.owner} for s in self.sessions.values()]
+
+    async def calls(self, session_id: str, since: int = 0, limit: int = 100) -> dict[str, Any]:
+        """A page of the session's recorded calls, for watching it live; `calls_total` counts since the last reset."""
+        session = self._find(session_id)  # not _get: watching a session must not keep it from expiring
+        return {"session_id": session_id, "recording": session.record, "calls_total": session.call_count,
+                "calls": session.recorded_calls(since, limit)}
 
     async def reset(self, session_id: str) -> dict[str, Any]:
         session = self._get(session_id)
@@ -243,8 +257,12 @@ class SessionManager:
         return self.judging
 
     def _get(self, session_id: str) -> EnvSession:
+        session = self._find(session_id)
+        session.last_used = time.monotonic()
+        return session
+
+    def _find(self, session_id: str) -> EnvSession:
         session = self.sessions.get(session_id)
         if session is None:
             raise HostError(404, "unknown_session", f"unknown session {session_id[:64]!r}: it was closed, expired, or never created")
-        session.last_used = time.monotonic()
         return session

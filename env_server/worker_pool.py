@@ -341,6 +341,16 @@ class WorkerPool:
             raise ToolCallError("server_error", "the session was lost: its worker answered out of protocol")
         return result
 
+    async def list_sessions(self) -> list[dict[str, Any]]:
+        handles = [h for bundle_handles in self.workers.values() for h in bundle_handles]
+        listed = await asyncio.gather(*(self._forward(h, "list_sessions", self.config.call_timeout_s) for h in handles),
+                                      return_exceptions=True)
+        return [s for sessions in listed if isinstance(sessions, list) for s in sessions if isinstance(s, dict)]  # a lost worker has none
+
+    async def calls(self, session_id: str, since: int = 0, limit: int = 100) -> dict[str, Any]:
+        handle = self._owner_of(session_id, touch=False)  # watching a session must not keep it from expiring
+        return await self._forward(handle, "calls", self.config.call_timeout_s, session_id=session_id, since=since, limit=limit)
+
     async def reset(self, session_id: str) -> dict[str, Any]:
         return await self._session_op(session_id, "reset")
 
@@ -402,17 +412,18 @@ class WorkerPool:
                                 "memory limit; close sessions or raise --worker-memory-mb")
             return min(roomy, key=lambda h: len(h.sessions))
 
-    def _record(self, session_id: str) -> SessionRecord:
+    def _record(self, session_id: str, *, touch: bool = True) -> SessionRecord:
         record = self.sessions.get(session_id)
         if record is None:
             if session_id in self.lost:
                 raise HostError(410, "session_lost", f"session {session_id[:64]!r} was lost because {self.lost[session_id]}; create a new session")
             raise HostError(404, "unknown_session", f"unknown session {session_id[:64]!r}: it was closed, expired, or never created")
-        record.last_used = time.monotonic()
+        if touch:
+            record.last_used = time.monotonic()
         return record
 
-    def _owner_of(self, session_id: str) -> WorkerHandle:
-        return self._record(session_id).worker
+    def _owner_of(self, session_id: str, *, touch: bool = True) -> WorkerHandle:
+        return self._record(session_id, touch=touch).worker
 
     def _forget(self, session_id: str) -> None:
         record = self.sessions.pop(session_id, None)

@@ -57,6 +57,17 @@ class RunningServer(ServerProcess):
         return self
 
 
+def pack_demo_release(folder: Path) -> Path:
+    """The three demo bundles as bundle files (folder/bundles) and packed as release 1.0.0 (folder/release)."""
+    from awm_release.demo import load_demo_bundles
+    from awm_release.release.pack import PackOptions, pack_release  # imported here: datasets is slow to import
+
+    for bundle in load_demo_bundles().values():
+        write_bundle(bundle, folder / "bundles")
+    pack_release([folder / "bundles"], folder / "release", PackOptions(version="1.0.0", progress=False))
+    return folder / "release"
+
+
 def run_server(args: list[str]) -> Iterator[RunningServer]:
     with RunningServer(args) as server:
         yield server

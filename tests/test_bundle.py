@@ -72,7 +72,7 @@ def test_file_round_trip_and_tamper_detection(tmp_path):
 def test_unreadable_files_get_clear_errors(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"bundle_id": ')
-    with pytest.raises(BundleError, match=r"bad.json: 1 problem\(s\):\n  - line 1 column 15: invalid JSON"):
+    with pytest.raises(BundleError, match=r"bad.json: 1 problem\(s\):\n  - line 1 column 15: the file ends before its JSON is complete"):
         read_bundle(bad)
     with pytest.raises(BundleError, match="no such file"):
         read_bundle(tmp_path / "absent.json")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
+from rich.text import Text
 
 from awm_release.agent.compare import compare_runs, render_comparison
 from awm_release.agent.env_client import EnvServerError
@@ -26,9 +26,10 @@ from awm_release.agent.summary import render_summary
 from awm_release.agent.tasks import TaskSourceError, load_split_tasks, select_tasks
 from awm_release.bundle import BundleError
 from awm_release.release.errors import ReleaseError
+from awm_release.terminal import plain_console, print_error
 
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)  # errors stay on one line, greppable
+console = plain_console()
+err_console = plain_console(stderr=True)  # errors stay on one line, greppable
 _EXPECTED_ERRORS = (EvalError, EnvServerError, ModelEndpointError, TaskSourceError, RunFolderError, ReleaseError,
                     BundleError, FileExistsError)
 _PROTOCOL, _SAMPLING = ProtocolConfig(), SamplingConfig()
@@ -159,7 +160,7 @@ def _one_line_errors() -> Iterator[None]:
     try:
         yield
     except _EXPECTED_ERRORS as exc:
-        err_console.print(f"[red]error:[/red] {' '.join(str(exc).split())}", highlight=False)
+        print_error(err_console, ' '.join(str(exc).split()))
         raise typer.Exit(2) from None
 
 
@@ -179,8 +180,9 @@ def agent_command(
     The agent uses the AWM protocol: meta-tools list_tools and call_tool, list_tools first, thinking on, a
     10-turn history window, up to 20 turns. Without --server, an awm-serve is started for the bundle.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       vllm serve Qwen/Qwen3-8B --port 8001 --enable-auto-tool-choice --tool-call-parser hermes --reasoning-parser qwen3
       awm agent --bundle bookstore_1 --task-idx 0 --model Qwen/Qwen3-8B --base-url http://127.0.0.1:8001/v1
       awm agent --bundle e_commerce_33 --task-idx 3 --dataset awm/envs --revision v1.0.0 --trust-remote-code --model M --base-url URL
@@ -192,7 +194,7 @@ def agent_command(
     episode, folder = run_agent(bundle, task_idx, run.endpoint(), out, server=run.server, serve_args=serve_args,
                                 protocol=run.protocol(), sampling=run.sampling(), verify_mode=VerifyMode(run.verify_mode).value)
     record = episode.record()
-    console.print(f"{bundle} task {task_idx}: [bold]{record['outcome']}[/bold] (verifier: {record['verdict']}, reward "
+    console.print(f"{bundle} task {task_idx}:", Text(record['outcome'], style="bold"), f"(verifier: {record['verdict']}, reward "
                   f"{record['reward']:g}) after {record['turns']} turn(s), {record['tool_calls']} tool call(s), stopped by "
                   f"{record['stop_reason']}" + (f": {record['format_error']}" if record["format_error"] else ""), highlight=False)
     if episode.final_answer:
@@ -200,7 +202,7 @@ def agent_command(
     console.print(f"run folder: {folder}", highlight=False)
 
 
-eval_app = typer.Typer(invoke_without_command=True, no_args_is_help=True, rich_markup_mode="rich")  # help: eval_command's docstring
+eval_app = typer.Typer(invoke_without_command=True, no_args_is_help=True, rich_markup_mode=None)  # help: eval_command's docstring
 
 
 @eval_app.callback()
@@ -229,8 +231,9 @@ def eval_command(
     error / format error, mean turns and tokens), OUT/summary.png and OUT/episodes/ (trajectories and
     databases). Interrupted runs resume: run the same command again.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       awm eval --dataset awm-envs/ --split test --model Qwen/Qwen3-8B --base-url http://127.0.0.1:8001/v1 --k 4 --concurrency 32
       awm eval --dataset awm/envs --revision v1.0.0 --trust-remote-code --model M --base-url URL --limit 20 --k 1 --out evals/smoke
       awm eval --dataset awm-envs/ --model M --base-url URL --verify-mode sql --judge-base-url URL2 --judge-model Qwen/Qwen3-32B
@@ -284,8 +287,9 @@ def compare_command(
 
     Tasks are paired by bundle and index; the Wilcoxon signed-rank test runs on the per-task differences.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       awm eval compare evals/Qwen_Qwen3-8B-test evals/awm-8b-test
       awm eval compare evals/base evals/trained --plot base-vs-trained.png
     """
@@ -302,8 +306,9 @@ def plot_command(
 ) -> None:
     """Write one PNG comparing runs: pass@k curves and the outcome mix of each.
 
-    [bold]Example[/bold]
+    Example:
 
+    \b
       awm eval plot evals/base evals/trained evals/trained-longer --out comparison.png
     """
     _plot(runs, out)
@@ -314,8 +319,9 @@ def plot_command(
 def summary_command(runs: RunFolders) -> None:
     """Recompute and print the summary of runs (also of an interrupted one), rewriting summary.json and summary.png.
 
-    [bold]Example[/bold]
+    Example:
 
+    \b
       awm eval summary evals/Qwen_Qwen3-8B-test
     """
     for folder in runs:

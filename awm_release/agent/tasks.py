@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class TaskSourceError(ValueError):
@@ -26,13 +27,21 @@ def load_split_tasks(source: str | os.PathLike, split: str, revision: str | None
     """Every task of `split` in a release folder (as `awm release pack` writes) or Hub dataset repo, in order."""
     import datasets  # noqa: PLC0415 - `datasets` takes a second to import: only commands that read a release pay it
 
+    from awm_release.release.hub_access import hub_unreachable, offline_mode, unreachable_dataset_message  # noqa: PLC0415
+    from awm_release.release.load import REPO_ID  # noqa: PLC0415
+
+    from_hub = not Path(source).exists() and bool(REPO_ID.match(str(source)))
+    if from_hub and not offline_mode() and (reason := hub_unreachable()):
+        raise TaskSourceError(unreachable_dataset_message(str(source), reason))  # now, not after rounds of retries
     datasets.disable_progress_bars()
     try:
         splits = datasets.load_dataset(str(source), "tasks", revision=revision)
-    except (OSError, ValueError) as exc:  # missing folder or repo, no `tasks` config, Hub unreachable
+    except (OSError, ValueError) as exc:  # missing folder or repo, no `tasks` config, not cached offline
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TaskSourceError(f"{source}: cannot read the 'tasks' config ({first_line}); pass a folder written by "
-                              "`awm release pack` or a Hub dataset repo id such as awm/envs") from None
+        remedy = ("HF_HUB_OFFLINE is set, so only the Hugging Face cache is read: unset it (with network access) or pass "
+                  "a folder written by `awm release pack`" if from_hub and offline_mode()
+                  else "pass a folder written by `awm release pack`, or a Hub dataset repo id such as awm/envs")
+        raise TaskSourceError(f"{source}: cannot read the 'tasks' config ({first_line}); {remedy}") from None
     if split not in splits:
         raise TaskSourceError(f"{source} has no {split!r} split; it has: {', '.join(splits)}")
     return sorted(TaskRef(row["bundle_id"], int(row["task_idx"]), row["task"]) for row in splits[split])

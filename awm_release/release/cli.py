@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
@@ -18,16 +17,17 @@ from awm_release.release.load import load_bundles
 from awm_release.release.manifest import read_manifest
 from awm_release.release.splits import DEFAULT_SEED
 from awm_release.release.stats import STAT_COLUMNS
+from awm_release.terminal import plain_console, print_error
 
-console = Console(soft_wrap=True)  # paths and commands stay on one line, copyable
-err_console = Console(stderr=True, soft_wrap=True)
-release_app = typer.Typer(no_args_is_help=True, rich_markup_mode="rich",
+console = plain_console()  # paths and commands stay on one line, copyable
+err_console = plain_console(stderr=True)
+release_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                           help="The dataset release: pack bundles into a Hugging Face dataset, push it, inspect it.")
 
 
 def _fail(exc: Exception) -> typer.Exit:
     message = " ".join(str(exc).split()) if isinstance(exc, BundleError) else str(exc)
-    err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    print_error(err_console, message)
     return typer.Exit(2)
 
 
@@ -56,8 +56,9 @@ def pack(
     Configs `envs` (one row per bundle) and `tasks` (splits train / validation / test), parquet under data/,
     README.md (the dataset card) and manifest.json (per-bundle sha256). Same inputs, same bytes.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       awm import-awm1k AgentWorldModel-1K/ bundles/
       awm release pack bundles/ --out awm-envs/ --version 1.0.0
       awm release pack bundles/ --out awm-envs/ --version 1.0.1 --seed 7 --created-at 2026-03-01 --overwrite
@@ -80,25 +81,28 @@ def push(
     folder: Annotated[Path, typer.Argument(help="A folder written by `awm release pack`.")],
     repo: Annotated[str, typer.Option(help="Hub dataset repo, owner/name.")] = DEFAULT_REPO_ID,
     private: Annotated[bool, typer.Option(help="Create the repo private (only when it does not exist yet).")] = False,
-    dry_run: Annotated[bool, typer.Option(help="Check everything and print the plan; send nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Check everything and print the plan; send nothing. Offline, the folder is "
+                                               "checked and the plan says what it could not check on the Hub.")] = False,
 ) -> None:
     """Publish a packed folder: create the repo if needed, one commit, then the tag v<version>.
 
     Refuses a folder changed since packing and a version whose tag already exists (versions are immutable).
     Log in first with `hf auth login` or set HF_TOKEN.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       awm release push awm-envs/ --repo awm/envs --dry-run
       awm release push awm-envs/ --repo awm/envs
     """
     from huggingface_hub import HfApi  # noqa: PLC0415 - deferred so that other `awm` commands start fast
 
+    from awm_release.release.hub_access import hub_unreachable  # noqa: PLC0415
     from awm_release.release.publish import execute_push, plan_push  # noqa: PLC0415
 
     api = HfApi()
     try:
-        plan = plan_push(folder, repo, api, private=private)
+        plan = plan_push(folder, repo, api, private=private, offline=hub_unreachable() if dry_run else None)
         for step in plan.describe():
             console.print(step, highlight=False)
         if dry_run:
@@ -114,8 +118,9 @@ def push(
 def stats(folder: Annotated[Path, typer.Argument(help="A folder written by `awm release pack`.")]) -> None:
     """Print the statistics table of the dataset card (from manifest.json, without reading the bundles).
 
-    [bold]Example[/bold]
+    Example:
 
+    \b
       awm release stats awm-envs/
     """
     try:
@@ -138,8 +143,9 @@ def unpack(
 ) -> None:
     """Write a release's bundles back as bundle files (each validated and checked against the manifest).
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       awm release unpack awm-envs/ --out bundles/
       awm release unpack awm/envs --revision v1.0.0 --bundle e_commerce_33 --out bundles/
       awm release unpack awm-envs/ --out bundles/ && awm export-awm1k bundles/ --out AgentWorldModel-1K/

@@ -15,24 +15,26 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.progress import track
 
 from awm_release.bundle import Bundle, BundleError, Problem, bundle_from_dict
+from awm_release.bundle_io import read_bundles
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
 from awm_release.release.errors import ReleaseError
 from awm_release.release.manifest import MANIFEST_FILE, BundleEntry, Manifest, file_entry, read_manifest
 from awm_release.release.rows import env_row_to_bundle_data
+from awm_release.terminal import plain_console
 
 DEMO_SOURCE = "demo"
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-_progress_console = Console(stderr=True)
+_progress_console = plain_console(stderr=True)
 
 
 def load_bundles(source: str | os.PathLike, revision: str | None = None, bundle_ids: Iterable[str] | None = None,
                  *, progress: bool = True, trust_remote_code: bool = False) -> dict[str, Bundle]:
     """Bundles keyed by id from `source`: a folder written by `awm release pack`, a Hub dataset repo id
-    ("awm/envs", through the Hugging Face cache, so it works offline once cached), or "demo".
+    ("awm/envs", through the Hugging Face cache, so it works offline once cached), "demo", or bundle files (a
+    folder of them, as `awm import-awm1k` writes, or one file; validated, and checked against their own sha256).
 
     `revision` (a tag like "v1.0.0", a branch or a commit) applies to Hub repos; it is resolved to a commit,
     printed, and every downloaded file is checked against the manifest's sha256. A Hub dataset is someone
@@ -44,9 +46,16 @@ def load_bundles(source: str | os.PathLike, revision: str | None = None, bundle_
     wanted = None if bundle_ids is None else list(dict.fromkeys(bundle_ids))
     if isinstance(source, str) and source == DEMO_SOURCE:
         _refuse_revision(revision, "the embedded demo")
-        ids = select_ids(demo_bundle_ids(), wanted, "the embedded demo")
+        ids = select_ids(demo_bundle_ids(), wanted, "the embedded demo", in_manifest=False)
         return {b: load_demo_bundle(b) for b in ids}
     path = Path(source)
+    if path.is_file() or (path.is_dir() and not (path / MANIFEST_FILE).exists()):
+        _refuse_revision(revision, f"the bundle files at {path}")
+        bundles = read_bundles([path])  # bundle files, as `awm import-awm1k` or `awm gen` write them
+        if not bundles:
+            raise ReleaseError(f"{path}: not a dataset folder written by `awm release pack` (no {MANIFEST_FILE}), and no "
+                               "bundle files (*.json) either: pass one of those, a Hub dataset repo id or 'demo'")
+        return {b: bundles[b] for b in select_ids(bundles, wanted, str(path), in_manifest=False)}
     if path.exists():
         _refuse_revision(revision, f"the local folder {path}")
         manifest = read_manifest(path)
@@ -62,7 +71,7 @@ def load_bundles(source: str | os.PathLike, revision: str | None = None, bundle_
                        f"nor {DEMO_SOURCE!r}")
 
 
-def select_ids(available: Iterable[str], wanted: list[str] | None, where: str) -> list[str]:
+def select_ids(available: Iterable[str], wanted: list[str] | None, where: str, *, in_manifest: bool = True) -> list[str]:
     """The ids to load (all when `wanted` is None); unknown ids are named with how many exist and close matches."""
     known = sorted(available)
     if wanted is None:
@@ -75,7 +84,7 @@ def select_ids(available: Iterable[str], wanted: list[str] | None, where: str) -
             close = difflib.get_close_matches(bundle_id, known, n=3, cutoff=0.6)
             hints.append(f"{bundle_id!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
         raise ReleaseError(f"{where} has {len(known):,} bundle(s), none named {', '.join(hints)}"
-                           + ("" if where == "the embedded demo" else f"; the ids are the keys of 'bundles' in {MANIFEST_FILE}"))
+                           + (f"; the ids are the keys of 'bundles' in {MANIFEST_FILE}" if in_manifest else ""))
     return wanted
 
 

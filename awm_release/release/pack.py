@@ -20,10 +20,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from rich.console import Console
 from rich.progress import track
 
-from awm_release.atomic import write_atomic
+from awm_release.atomic import umask_mode, write_atomic
 from awm_release.bundle import Bundle
 from awm_release.bundle_io import iter_bundle_files
 from awm_release.release.card import CARD_FILE, DEFAULT_LICENSE, DEFAULT_REPO_ID, render_card
@@ -34,6 +33,7 @@ from awm_release.release.rows import bundle_to_env_row, task_rows
 from awm_release.release.schema import ENVS_FEATURES, TASKS_FEATURES
 from awm_release.release.splits import DEFAULT_SEED, TASK_SPLITS, SplitRecipe, assign_splits
 from awm_release.release.stats import compute_statistics
+from awm_release.terminal import plain_console
 
 ENVS_CONFIG, TASKS_CONFIG = "envs", "tasks"
 ENVS_SPLIT = "environments"
@@ -41,7 +41,7 @@ ENVS_DIR, TASKS_DIR = "data/envs", "data/tasks"
 ROWS_PER_SHARD = 500  # ~100 MB of demo-size bundles before compression: shards the Hub and its viewer handle well
 ROWS_PER_GROUP = 16  # small row groups: serving one bundle out of 1,000 decodes 16 rows, not a whole shard
 EPOCH = "1970-01-01T00:00:00Z"
-_progress_console = Console(stderr=True)
+_progress_console = plain_console(stderr=True)
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ def _staged_folder(target: Path) -> Iterator[Path]:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     try:
         yield staging
-        os.chmod(staging, 0o755)  # mkdtemp makes 0700; a dataset folder is meant to be shared
+        os.chmod(staging, umask_mode(0o777))  # mkdtemp makes 0700; a dataset folder is meant to be shared
         if target.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             os.replace(target, retired / "release")

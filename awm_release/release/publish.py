@@ -42,15 +42,22 @@ class PushPlan:
     uploads: tuple[str, ...]
     deletions: tuple[str, ...]  # files of an earlier version that this one replaces and does not have
     commit_message: str
+    unchecked: str | None = None  # why the repo could not be asked (an offline plan); None: everything was checked
 
     def describe(self) -> list[str]:
-        steps = ([f"create {self.repo_type} repo {self.repo_id}" + (" (private)" if self.private else "")]
-                 if self.create_repo else [])
+        private = " (private)" if self.private else ""
+        steps = ([f"create {self.repo_type} repo {self.repo_id}{private}"] if self.create_repo else
+                 [f"create {self.repo_type} repo {self.repo_id}{private} if it does not exist"] if self.unchecked else [])
         steps.append(f"commit to {self.repo_id}@main" + (f" (parent {self.parent_commit[:12]})" if self.parent_commit else "")
                      + f": {self.commit_message!r}")
         steps += [f"  upload {path}" for path in self.uploads]
         steps += [f"  delete {path}" for path in self.deletions]
         steps += [f"tag the commit {self.tag}"] if self.tag else []
+        if self.unchecked:
+            steps.append(f"not checked, because the Hub could not be asked ({self.unchecked}): whether {self.repo_id} exists, "
+                         + (f"whether its tag {self.tag} is taken, " if self.tag else "")
+                         + "the head of its main, and which files of an earlier version the commit deletes; "
+                         "the folder itself was checked. Run the dry run again online before pushing")
         return steps
 
 
@@ -92,8 +99,12 @@ def remote_repo(api: HfApi, repo_id: str, repo_type: str, *, tag: str | None, ne
     return RemoteRepo(exists=True, main=main, files=tuple(files))
 
 
-def plan_push(folder: str | os.PathLike, repo_id: str, api: HfApi, *, private: bool = False) -> PushPlan:
-    """Check the folder and the repo, and list the operations; raises ReleaseError for every refusal."""
+def plan_push(folder: str | os.PathLike, repo_id: str, api: HfApi, *, private: bool = False,
+              offline: str | None = None) -> PushPlan:
+    """Check the folder and the repo, and list the operations; raises ReleaseError for every refusal.
+
+    With `offline` (why the Hub cannot be asked), only the folder is checked and the plan says what was not.
+    """
     root = Path(folder)
     check_repo_id(repo_id, "--repo", "awm/envs")
     manifest = read_manifest(root)
@@ -101,13 +112,13 @@ def plan_push(folder: str | os.PathLike, repo_id: str, api: HfApi, *, private: b
     if not (root / CARD_FILE).is_file():
         raise ReleaseError(f"{root}: no {CARD_FILE} (the dataset card); re-pack the folder with `awm release pack`")
     uploads = (CARD_FILE, MANIFEST_FILE, *sorted(manifest.files))
-    remote = remote_repo(api, repo_id, REPO_TYPE, tag=manifest.tag,
-                         new_version_hint="re-pack with a new --version and push that")
+    remote = (RemoteRepo(exists=False, main=None, files=()) if offline else
+              remote_repo(api, repo_id, REPO_TYPE, tag=manifest.tag, new_version_hint="re-pack with a new --version and push that"))
     deletions = tuple(sorted(p for p in remote.files if p.startswith("data/") and p not in uploads))
     counts = manifest.counts
     message = f"awm-release {manifest.version}: {counts['environments']:,} environments, {counts['tasks_total']:,} tasks"
-    return PushPlan(root, repo_id, REPO_TYPE, manifest.tag, f"awm-release {manifest.version}", not remote.exists, private,
-                    remote.main, uploads, deletions, message)
+    return PushPlan(root, repo_id, REPO_TYPE, manifest.tag, f"awm-release {manifest.version}", not (remote.exists or offline),
+                    private, remote.main, uploads, deletions, message, unchecked=offline)
 
 
 def execute_push(plan: PushPlan, api: HfApi) -> str:

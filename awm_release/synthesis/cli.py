@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from awm_release import __version__
@@ -26,18 +25,20 @@ from awm_release.synthesis.report import build_report, render_report, save_repor
 from awm_release.synthesis.runfolder import RunFolder, RunFolderError
 from awm_release.synthesis.stages import BUNDLE_STAGES, GenSettings
 from awm_release.synthesis.stages.scenario import ScenarioSettings, ScenarioStage, shipped_seeds
+from awm_release.terminal import labelled, plain_console, print_error
 
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)  # errors stay on one line, greppable
-gen_app = typer.Typer(no_args_is_help=True, rich_markup_mode="rich", help="""Synthesize environment bundles with any OpenAI-compatible LLM.
+console = plain_console()
+err_console = plain_console(stderr=True)  # errors stay on one line, greppable
+gen_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="""Synthesize environment bundles with any OpenAI-compatible LLM.
 
 Stages: scenario -> task -> db -> sample -> spec -> env -> verifier; run one with `awm gen STAGE RUN`, or all
 with `awm gen all RUN`. Every output is checked (SQLite, the serving runtime, the verifier sandbox); a failed
 item is retried up to --attempts times with LLM-written summaries of its errors. Rerunning resumes: accepted
 items are skipped. The API key is read from AWM_GEN_API_KEY or OPENAI_API_KEY.
 
-[bold]Examples[/bold]
+Examples:
 
+\b
   awm gen all runs/r1 --count 100 --model gpt-5 --price-in 1.25 --price-out 10
   awm gen all runs/r2 --count 20 --model Qwen/Qwen3-32B --base-url http://127.0.0.1:8000/v1 --embeddings local
   awm gen verifier runs/r3 --input imported/ --model gpt-5        # add verifiers to imported bundles
@@ -45,7 +46,7 @@ items are skipped. The API key is read from AWM_GEN_API_KEY or OPENAI_API_KEY.
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {' '.join(message.split())}", highlight=False)
+    print_error(err_console, ' '.join(message.split()))
     return typer.Exit(2)
 
 
@@ -178,7 +179,7 @@ def _print_summary(summary: ChainSummary, run: RunFolder) -> None:
             console.print(f"{stage:<9} " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())), highlight=False)
     for stage, reasons in summary.blocked.items():
         shown = "; ".join(reasons[:3]) + (f"; ... {len(reasons) - 3} more" if len(reasons) > 3 else "")
-        console.print(f"[yellow]blocked at {stage}:[/yellow] {shown}", highlight=False)
+        console.print(*labelled(f"blocked at {stage}", "yellow", shown))
     console.print(f"details: awm gen report {run.root}", highlight=False)
 
 
@@ -249,8 +250,9 @@ def _register_bundle_stage(name: str) -> None:
     Runs on every bundle of the run that lacks it and already has: {', '.join(stage.needs)}.
     Accepted items are skipped on rerun.
 
-    [bold]Example[/bold]
+    Example:
 
+    \b
       awm gen {name} runs/r1 --model gpt-5 --concurrency 16
     """
     gen_app.command(name)(command)
@@ -271,8 +273,9 @@ def scenario_command(
     Grows the run to --count bundles; a classifier drops unsuitable scenarios, embeddings drop near-duplicates
     (cosine >= --similarity) and --per-category caps each seed domain. Every candidate's fate is in RUN/scenarios.json.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       awm gen scenario runs/r1 --count 100 --model gpt-5
       awm gen scenario runs/r1 --count 10 --seed "Bookstore" --seed "Clinic booking" --model gpt-5 --embeddings api --embedding-model text-embedding-3-small
     """
@@ -299,8 +302,9 @@ def all_command(
 
     Bundles move through the stages independently and concurrently; rerun the same command to resume.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       awm gen all runs/r1 --count 100 --model gpt-5 --price-in 1.25 --price-out 10 --awm1k runs/r1/awm1k
       awm gen all runs/r1 --model gpt-5                   # resume: finish the run's bundles
     """
@@ -330,8 +334,9 @@ def report_command(
 
     Rebuilt from the run's state files (so it covers every resumed invocation) and saved as RUN/report.json.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       awm gen report runs/r1
       awm gen report runs/r1 --price-in 0.15 --price-out 0.6 --json | jq .totals
     """

@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from awm_release.release.errors import ReleaseError
+from awm_release.terminal import plain_console, print_error
 from awm_release.training.model_release import DEFAULT_LICENSE
 
-console = Console(soft_wrap=True)
+console = plain_console()
 
-train_app = typer.Typer(no_args_is_help=True, help=(
+train_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=(
     "Training with verl (recipes/verl): `awm train data` turns the release's tasks into verl parquet, "
     "`awm train release-model` turns the final checkpoint into a Hugging Face model with its card and pushes it."))
 
@@ -36,7 +36,7 @@ def data_command(
     try:
         written = write_verl_data(dataset, out, revision=revision, splits=tuple(split or DEFAULT_SPLITS))
     except TaskSourceError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        print_error(plain_console(stderr=True), str(exc))
         raise typer.Exit(2) from None
     for name, (path, rows) in written.items():
         console.print(f"{name}: {rows} task(s) -> {path}", highlight=False)
@@ -89,8 +89,9 @@ def release_model(
     The push is one commit (weight files an earlier push left behind are deleted), optionally tagged --tag.
     Log in first with `hf auth login` or set HF_TOKEN.
 
-    [bold]Examples[/bold]
+    Examples:
 
+    \b
       awm train release-model checkpoints/awm/qwen3-8b --repo-id me/qwen3-8b-awm --dry-run
       awm train release-model checkpoints/awm/qwen3-8b --repo-id me/qwen3-8b-awm --tag 1.0.0 \\
           --eval-summary evals/qwen3-8b-test --eval-summary evals/qwen3-8b-awm-test
@@ -106,7 +107,7 @@ def release_model(
         CARD_FILE, card_facts, check_model_folder, find_checkpoint, find_run_config, load_evaluation, merge_checkpoint,
         plan_model_push, read_run_settings, render_model_card)
 
-    err_console = Console(stderr=True, soft_wrap=True)
+    err_console = plain_console(stderr=True)
     try:
         if checkpoint is None and hf_dir is None:
             raise ReleaseError("give the checkpoint to merge (the run's checkpoint folder), or --hf-dir with a merged "
@@ -143,7 +144,7 @@ def release_model(
             return
         commit = execute_push(plan, api)
     except ReleaseError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        print_error(err_console, str(exc))
         raise typer.Exit(2) from None
     console.print(f"pushed {repo_id}@{plan.tag or 'main'} (commit {commit[:12]}); serve it: vllm serve {repo_id} "
                    f"--enable-auto-tool-choice --tool-call-parser hermes --reasoning-parser qwen3; evaluate it: "

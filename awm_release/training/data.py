@@ -15,6 +15,7 @@ from typing import Any
 
 from awm_release.agent.protocol import SYSTEM_PROMPT
 from awm_release.agent.tasks import TaskRef, load_split_tasks
+from awm_release.atomic import umask_mode
 from awm_release.training import AGENT_NAME
 
 DEFAULT_SPLITS = ("train", "validation")
@@ -46,6 +47,7 @@ def write_verl_data(source: str | os.PathLike, out: Path, *, revision: str | Non
         os.close(handle)
         try:
             datasets.Dataset.from_list(rows).to_parquet(tmp)
+            os.chmod(tmp, umask_mode(0o666))  # mkstemp makes 0600
             os.replace(tmp, path)
         finally:
             Path(tmp).unlink(missing_ok=True)
