@@ -103,6 +103,7 @@ def serve(
                          verifier_timeout_s=verifier_timeout, verifier_pool_size=verifier_pool_size,
                          worker_memory_mb=worker_memory_mb, allow_seed_errors=allow_seed_errors, runs_dir=runs_dir, judge=judge,
                          max_body_bytes=max_body_bytes, worker_idle_timeout_s=worker_idle_timeout, sandbox=sandbox == "on")
+    listener = bind_listener(host, port)  # first: a taken port is one line now, not a banner and a traceback later
     walls = Sandbox(enabled=config.sandbox)
     try:
         info = walls.check()
@@ -115,7 +116,6 @@ def serve(
         console.print(*labelled("WARNING", "bold red", "--sandbox off: bundle code runs with this server's privileges and "
                                 "can read its files, environment variables (tokens, keys) and network. Use only with code "
                                 "you trust."))
-    listener = bind_listener(host, port)  # first: a taken port is one line now, not a banner and a traceback later
     try:
         if dataset is not None:
             selected = load_bundles(dataset, revision, bundle_ids or None, trust_remote_code=trust_remote_code)
