@@ -163,7 +163,8 @@ class Sandbox:
             args += ["--ro-bind", str(path), str(path)]
         for path in writable:
             args += ["--bind", str(path), str(path)]
-        args += ["--chdir", "/tmp", "--seccomp", str(seccomp_fd), "--", *argv]
+        program = os.path.abspath(argv[0]) if "/" in argv[0] else argv[0]  # `bench/../.venv/...`: bench/ is not in the view
+        args += ["--chdir", "/tmp", "--seccomp", str(seccomp_fd), "--", program, *argv[1:]]
         return Launch(args, (*pass_fds, seccomp_fd), scrubbed_env(), self._host_user, owned_fds=(seccomp_fd,))
 
     def popen(self, argv: Sequence[str], **kwargs: Any) -> subprocess.Popen:
