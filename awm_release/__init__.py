@@ -1,23 +1,34 @@
-"""awm-release: Agent World Model environments as versioned bundles, served fast for agentic RL."""
+"""awm-release: Agent World Model environments as versioned bundles, served fast for agentic RL.
 
-from awm_release.bundle import Bundle, BundleError, TableSchema, SeedTable, TaskVerifiers, VerifierCode
-from awm_release.bundle_io import read_bundle, write_bundle, iter_bundle_files
-from awm_release.names import normalize_scenario_name
-from awm_release.release.load import load_bundles
+The names below load on first use, so that processes which import one small module of the package (the
+sandboxed verifier fork servers import only awm_release.sandbox) do not pay for pydantic, pyarrow and rich.
+"""
+
+from importlib import import_module
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Bundle",
-    "BundleError",
-    "TableSchema",
-    "SeedTable",
-    "TaskVerifiers",
-    "VerifierCode",
-    "read_bundle",
-    "write_bundle",
-    "iter_bundle_files",
-    "normalize_scenario_name",
-    "load_bundles",
-    "__version__",
-]
+_EXPORTS = {
+    "Bundle": "awm_release.bundle",
+    "BundleError": "awm_release.bundle",
+    "TableSchema": "awm_release.bundle",
+    "SeedTable": "awm_release.bundle",
+    "TaskVerifiers": "awm_release.bundle",
+    "VerifierCode": "awm_release.bundle",
+    "read_bundle": "awm_release.bundle_io",
+    "write_bundle": "awm_release.bundle_io",
+    "iter_bundle_files": "awm_release.bundle_io",
+    "normalize_scenario_name": "awm_release.names",
+    "load_bundles": "awm_release.release.load",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'awm_release' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

@@ -29,10 +29,9 @@ import httpx
 
 from awm_release.bundle_io import write_bundle
 from awm_release.demo import demo_bundle_ids, demo_solutions, load_demo_bundle
-from bench_serve import bench_baseline, in_process_ms, read_tools, server_rss  # run as `python bench/bench_scale.py`
+from bench_serve import bench_baseline, in_process_ms, read_tools, save_results, server_pss, server_rss  # run as `python bench/bench_scale.py`
 from env_server.process import ServerProcess
 
-RESULTS = Path(__file__).parent / "results"
 WRK_SCRIPT = """
 local bodies = {}
 local paths = {}
@@ -164,7 +163,7 @@ def main() -> None:
             idle_rss = server_rss(server.pid)
             sessions, created_in = create_sessions(server.url, bundle_ids, 1024)
             results["sessions"] = {"count": len(sessions), "create_all_s": created_in, "idle_rss_mb": idle_rss / 2**20,
-                                   "rss_mb": server_rss(server.pid) / 2**20}
+                                   "rss_mb": server_rss(server.pid) / 2**20, "pss_mb": server_pss(server.pid) / 2**20}
             cheapest_base = min(lightest, key=lambda base: lightest[base][1])
             cheapest = [(sid, b) for sid, b in sessions if copies[b] == cheapest_base]
             for label, chosen in (("mix", sessions), ("cheapest", cheapest)):
@@ -179,8 +178,8 @@ def main() -> None:
                            "projected_1024_serial_start_s": baseline["start_ms"] * 1024 / 1000}
 
     s, v, b = results["sessions"], results["verify"], results["baseline"]
-    print(f"1,024 sessions over 8 bundles: created in {s['create_all_s']:.1f} s; server RSS {s['rss_mb']:.0f} MB "
-          f"(idle {s['idle_rss_mb']:.0f} MB)   targets: < 10 s, < 2,048 MB")
+    print(f"1,024 sessions over 8 bundles: created in {s['create_all_s']:.1f} s; process tree PSS {s['pss_mb']:.0f} MB, "
+          f"RSS sum {s['rss_mb']:.0f} MB (idle {s['idle_rss_mb']:.0f} MB)   targets: < 10 s, < 2,048 MB")
     print(f"baseline (uvicorn per session): {b['start_ms']:.0f} ms and {b['rss_mb']:.0f} MB per session -> 1,024 sessions "
           f"would need {b['projected_1024_rss_gb']:.0f} GB and {b['projected_1024_serial_start_s']:.0f} s of serial start-up "
           f"({b['rss_mb'] * 1024 / s['rss_mb']:.0f}x the memory)")
@@ -191,8 +190,7 @@ def main() -> None:
         print(f"  {meaning} ({t['client']}): {t['calls_per_s']:.0f} calls/s, p50 {t['p50_ms']:.1f} ms, "
               f"p90 {t['p90_ms']:.1f} ms, p99 {t['p99_ms']:.1f} ms   targets: >= 1,500 calls/s, p99 < 50 ms")
     print(f"code-mode verifications: {v['per_s']:.0f}/s over {v['verifications']}   target: >= 100/s")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "scale.json").write_text(json.dumps(results, indent=1))
+    save_results("scale", results)
 
 
 if __name__ == "__main__":

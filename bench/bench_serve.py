@@ -148,10 +148,22 @@ def bench_baseline(bundle: Bundle, repeats: int) -> dict[str, float]:
     return {"start_ms": median_ms(starts), "rss_mb": statistics.median(rss) / 2**20}
 
 
+def save_results(name: str, results: dict) -> None:
+    """bench/results/NAME.json, which the lead's quiet-machine reruns compare."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1))
+
+
 def server_rss(pid: int) -> int:
-    """RSS of the server: the front process and its workers (and their verifier pools)."""
+    """RSS of the server: the front process and every process below it (zygote, workers, verifier servers)."""
     root = psutil.Process(pid)
     return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+
+
+def server_pss(pid: int) -> int:
+    """PSS of the same tree: pages shared copy-on-write by the zygote's workers are counted once, not per worker."""
+    root = psutil.Process(pid)
+    return sum(p.memory_full_info().pss for p in [root, *root.children(recursive=True)])
 
 
 def bench_memory(client: httpx.Client, pid: int, bundle_id: str, sessions: int) -> dict[str, float]:

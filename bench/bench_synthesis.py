@@ -36,7 +36,7 @@ from awm_release.scripted_llm import ScriptedLLM
 from awm_release.synthesis.envcheck import EnvironmentChecker
 from awm_release.synthesis.replay import ReplayResponder, fenced
 from awm_release.synthesis.validation import check_schema, check_seed, check_spec, check_tasks, check_verifier
-from awm_release.verifier_pool import VerifierPool
+from awm_release.sandbox.verifier_pool import VerifierPool
 
 RESULTS = Path(__file__).parent / "results"
 SEEDS = ["Bookstore", "Task tracker", "Clinic booking"]  # the categories of the demo bundles the model replays

@@ -19,6 +19,7 @@ from awm_release.viewer.app import create_viewer
 from awm_release.viewer.live import LiveSource
 from awm_release.viewer.run_folders import run_root
 from env_server.errors import HostError, invalid_request
+from env_server.limits import install_limits
 from env_server.mcp_endpoint import McpEndpoint
 from env_server.openenv_protocol import OpenEnvEndpoint
 from env_server.rest import build_router
@@ -38,7 +39,8 @@ class _AsgiEndpoint:
         await self.handler(scope, receive, send)
 
 
-def create_app(backend: SessionBackend, *, idle_timeout_s: float) -> FastAPI:
+def create_app(backend: SessionBackend, *, idle_timeout_s: float, max_body_bytes: int = 1 << 20,
+               sandbox_info: dict | None = None) -> FastAPI:
     mcp = McpEndpoint(backend, idle_timeout_s)
     openenv = OpenEnvEndpoint(backend)
 
@@ -57,8 +59,9 @@ def create_app(backend: SessionBackend, *, idle_timeout_s: float) -> FastAPI:
         description="Agent World Model environments: isolated per-session SQLite state behind REST and MCP.",
         lifespan=lifespan,
     )
-    app.include_router(build_router(backend))
+    app.include_router(build_router(backend, sandbox_info or {"enabled": False}))
     app.include_router(openenv.router)
+    install_limits(app, max_body_bytes)
 
     @app.exception_handler(HostError)
     async def host_error(_: Request, exc: HostError) -> JSONResponse:

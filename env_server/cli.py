@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
+import signal
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,13 +19,15 @@ import uvicorn
 from awm_release.bundle import SERVING, Bundle, BundleError
 from awm_release.bundle_io import read_bundles
 from awm_release.demo import DEFAULT_DEMO_BUNDLE, demo_bundle_ids, load_demo_bundle
-from awm_release.judge import JudgeConfig
+from awm_release.sandbox.judge import JudgeConfig
+from awm_release.sandbox.launch import Sandbox, SandboxUnavailable
 from awm_release.release.errors import ReleaseError
 from awm_release.release.load import load_bundles
 from awm_release.terminal import labelled, plain_console, print_error
 from env_server.app import create_app
 from env_server.config import ServeConfig
 from env_server.errors import HostError
+from env_server.judging import Judging
 from env_server.registry import BundleRegistry
 from env_server.sessions import SessionManager
 from env_server.worker_pool import SessionBackend, WorkerPool
@@ -51,8 +56,10 @@ JUDGE_KEY_VARIABLES = ("AWM_JUDGE_API_KEY", "OPENAI_API_KEY")
         "Viewer: /ui in a browser (bundles, live sessions and the run folders of --runs-dir).\n\n"
         "OpenEnv (openenv-core's GenericEnvClient, MCPToolClient): base URL http://HOST:PORT/openenv, "
         "reset(bundle_id=..., task_idx=...), one environment per client session.\n\n"
-        "Environment code runs in --workers processes (sessions are pinned to one); a tool call past "
-        "--call-timeout, a crash, or a worker past --worker-memory-mb costs only that worker's sessions."
+        "Bundle code runs only inside an OS sandbox (bubblewrap: no network, no secrets, no view of this machine), "
+        "each bundle in processes of its own (up to --workers per bundle); a tool call past --call-timeout, a crash, "
+        "or a worker past --worker-memory-mb costs only that worker's sessions. Bundles downloaded from the Hub run "
+        "only with --trust-remote-code."
     )
 )
 def serve(
@@ -60,15 +67,19 @@ def serve(
     bundles: Annotated[Optional[list[Path]], typer.Option("--bundles", "-b", help="Bundle file or folder of bundle files; repeatable.")] = None,
     dataset: Annotated[Optional[str], typer.Option(help="Serve from a release: a folder written by `awm release pack`, a Hub dataset repo id (e.g. awm/envs; works offline once cached) or 'demo'. Every bundle's sha256 is checked against the manifest.")] = None,
     revision: Annotated[Optional[str], typer.Option(help="With --dataset from the Hub: a tag (e.g. v1.0.0), branch or commit.")] = None,
+    trust_remote_code: Annotated[bool, typer.Option("--trust-remote-code", help="Run bundle code downloaded from a Hub dataset (--dataset OWNER/NAME). It still runs inside the sandbox; this flag is your consent to run someone else's code at all. Local folders and the demo need no flag.")] = False,
+    sandbox: Annotated[str, typer.Option(help="'on' (default): bundle code runs in a bubblewrap sandbox, and awm-serve refuses to start if it cannot set one up. 'off': no sandbox at all (only for code you trust completely; logged loudly and shown in /health).")] = "on",
     host: Annotated[str, typer.Option(help="Interface to bind; keep 127.0.0.1 unless you mean to expose it.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes running environment code (default: one per core); 0 runs it in the server process.")] = os.cpu_count() or 1,
+    workers: Annotated[int, typer.Option(help="At most this many worker processes per bundle (default: one per core); a bundle's sessions spread over them. 0 runs bundle code in the server process (needs --sandbox off).")] = os.cpu_count() or 1,
     max_sessions: Annotated[int, typer.Option(help="Refuse new sessions beyond this many.")] = 10_000,
     idle_timeout: Annotated[float, typer.Option(help="Close sessions unused for this many seconds.")] = 1800.0,
     call_timeout: Annotated[float, typer.Option(help="A tool call running longer is a server_error, and its worker is replaced.")] = 30.0,
     worker_memory_mb: Annotated[int, typer.Option(help="Replace a worker whose memory grows past this (its sessions are lost); new sessions avoid workers near it.")] = 4096,
     verifier_timeout: Annotated[float, typer.Option(help="Kill a verifier running longer than this many seconds.")] = 30.0,
-    verifier_pool_size: Annotated[int, typer.Option(help="Warm verifier processes per worker.")] = 2,
+    verifier_pool_size: Annotated[int, typer.Option(help="Warm sandboxed verifier processes (verifications run at once).")] = os.cpu_count() or 2,
+    max_body_bytes: Annotated[int, typer.Option(help="Refuse REST/MCP request bodies larger than this (HTTP 413).")] = 1 << 20,
+    worker_idle_timeout: Annotated[float, typer.Option(help="Stop a bundle's worker after this many seconds without sessions.")] = 300.0,
     runs_dir: Annotated[Optional[Path], typer.Option(help="Where DELETE /sessions/{id}?save=true writes run folders (trajectory + databases).")] = None,
     judge_base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible endpoint of the LLM judge for sql-mode verification.")] = None,
     judge_model: Annotated[Optional[str], typer.Option(help="Model name of the LLM judge.")] = None,
@@ -83,13 +94,31 @@ def serve(
     if judge_base_url:
         api_key = next((os.environ[v] for v in JUDGE_KEY_VARIABLES if os.environ.get(v)), "EMPTY")
         judge = JudgeConfig(base_url=judge_base_url, model=judge_model, api_key=api_key)
+    if sandbox not in ("on", "off"):
+        _fail(f"--sandbox takes 'on' or 'off', not {sandbox!r}")
+    if workers == 0 and sandbox == "on":
+        _fail("--workers 0 runs bundle code inside the server process, outside any sandbox: add --sandbox off "
+              "(only for bundles you trust), or use --workers 1 or more")
     config = ServeConfig(workers=workers, max_sessions=max_sessions, idle_timeout_s=idle_timeout, call_timeout_s=call_timeout,
                          verifier_timeout_s=verifier_timeout, verifier_pool_size=verifier_pool_size,
-                         worker_memory_mb=worker_memory_mb, strict=strict, runs_dir=runs_dir, judge=judge)
+                         worker_memory_mb=worker_memory_mb, strict=strict, runs_dir=runs_dir, judge=judge,
+                         max_body_bytes=max_body_bytes, worker_idle_timeout_s=worker_idle_timeout, sandbox=sandbox == "on")
     listener = bind_listener(host, port)  # first: a taken port is one line now, not a banner and a traceback later
+    walls = Sandbox(enabled=config.sandbox)
+    try:
+        info = walls.check()
+    except SandboxUnavailable as exc:
+        _fail(f"refusing to run bundle code: {exc}")
+    if config.sandbox:
+        logging.getLogger("awm.serve").info("sandbox: bubblewrap, uid %s inside (%s outside), Landlock ABI %s, seccomp on",
+                                            info["uid_inside"], info["uid_outside"], info["landlock_abi"] or "absent")
+    else:
+        console.print(*labelled("WARNING", "bold red", "--sandbox off: bundle code runs with this server's privileges and "
+                                "can read its files, environment variables (tokens, keys) and network. Use only with code "
+                                "you trust."))
     try:
         if dataset is not None:
-            selected = load_bundles(dataset, revision, bundle_ids or None)
+            selected = load_bundles(dataset, revision, bundle_ids or None, trust_remote_code=trust_remote_code)
         else:
             if revision is not None:
                 _fail("--revision needs --dataset")
@@ -100,16 +129,17 @@ def serve(
     try:
         import uvloop
     except ImportError:
-        code = asyncio.run(_run(selected, preload, config, listener, log_level))
+        code = asyncio.run(_run(selected, preload, config, walls, listener, log_level))
     else:
-        code = uvloop.run(_run(selected, preload, config, listener, log_level))
+        code = uvloop.run(_run(selected, preload, config, walls, listener, log_level))
     raise typer.Exit(code)
 
 
-async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeConfig, listener: socket.socket,
+async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeConfig, walls: Sandbox, listener: socket.socket,
                log_level: str) -> int:
     registry = BundleRegistry(selected, strict=config.strict)
-    backend: SessionBackend = WorkerPool(registry, config) if config.workers > 0 else SessionManager(registry, config)
+    backend: SessionBackend = (WorkerPool(registry, config, walls) if config.workers > 0
+                               else SessionManager(registry, config, Judging(config, walls)))
     try:
         if isinstance(backend, WorkerPool):
             await backend.start()
@@ -118,13 +148,15 @@ async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeCon
         host, port = listener.getsockname()[:2]
         base = f"http://{host}:{port}"
         console.print(f"awm-serve: {len(selected)} bundle(s): {', '.join(selected)}; "
-                      f"{config.workers or 'no'} worker process(es)")
+                      + (f"up to {config.workers} worker process(es) per bundle" if config.workers else "no worker processes")
+                      + ("; sandbox on" if config.sandbox else "; SANDBOX OFF"))
         console.print(f"  REST    {base}/sessions   docs {base}/docs")
         console.print(f"  MCP     {base}/mcp/<bundle_id>" + (f"   ({base}/mcp)" if len(selected) == 1 else ""))
         console.print(f"  OpenEnv {base}/openenv   (openenv-core clients: reset(bundle_id=..., task_idx=...))")
         console.print(f"  UI      {base}/ui/   (bundles, live sessions" + (", runs)" if config.runs_dir else ")"))
-        server = uvicorn.Server(uvicorn.Config(create_app(backend, idle_timeout_s=config.idle_timeout_s),
-                                               log_level=log_level.lower(), access_log=False))
+        app = create_app(backend, idle_timeout_s=config.idle_timeout_s, max_body_bytes=config.max_body_bytes,
+                         sandbox_info=walls.info)
+        server = _Server(uvicorn.Config(app, log_level=log_level.lower(), access_log=False))
         await server.serve(sockets=[listener])
         return 0 if server.started else 1
     except HostError as exc:
@@ -133,6 +165,22 @@ async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeCon
     finally:
         listener.close()
         await backend.shutdown()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, except that SIGINT/SIGTERM only start its graceful shutdown: uvicorn re-raises the signal when
+    serve() returns, which would kill this process before it stops its workers and verifier servers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.handle_exit, signum, None)
+        try:
+            yield
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
 
 
 def _fail(message: str) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from awm_release.judge import JudgeConfig
+if TYPE_CHECKING:  # the judge's client (and key) stay in the front; workers import this module
+    from awm_release.sandbox.judge import JudgeConfig
 
 
 @dataclass(frozen=True)
@@ -19,5 +21,9 @@ class ServeConfig:
     verifier_pool_size: int = 2
     worker_memory_mb: int = 4096
     strict: bool = False  # refuse a bundle with any problem (failed SQL statements included) instead of quarantining
+    max_trajectory_value_bytes: int = 64 << 10  # a recorded argument set or result past this is kept truncated
+    max_body_bytes: int = 1 << 20  # REST request bodies past this answer 413
+    worker_idle_timeout_s: float = 300.0  # a bundle's worker with no session for this long exits
+    sandbox: bool = True
     runs_dir: Path | None = None
     judge: JudgeConfig | None = None

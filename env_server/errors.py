@@ -5,6 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+MESSAGE_LIMIT = 2000  # characters: an error never echoes a large input back
+
+
+def _capped(message: str) -> str:
+    return message if len(message) <= MESSAGE_LIMIT else message[:MESSAGE_LIMIT] + " ...(truncated)"
+
+
 class ToolCallError(Exception):
     """A tool call that did not succeed (inside a 200 response to /call, and as MCP `isError` results).
 
@@ -15,6 +22,7 @@ class ToolCallError(Exception):
     """
 
     def __init__(self, kind: str, message: str, *, status: int | None = None, detail: Any = None):
+        message = _capped(message)
         super().__init__(message)
         self.kind = kind
         self.message = message
@@ -34,6 +42,7 @@ class HostError(Exception):
     """A request the server itself refuses (unknown session or bundle, bad request); becomes an HTTP error."""
 
     def __init__(self, status: int, code: str, message: str):
+        message = _capped(message)
         super().__init__(message)
         self.status = status
         self.code = code

@@ -30,7 +30,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 import awm_release
-from awm_release.verification import MODES
+from awm_release.sandbox.verification import MODES
 from env_server.errors import HostError, ToolCallError
 from env_server.worker_pool import SessionBackend
 

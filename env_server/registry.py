@@ -67,7 +67,7 @@ class BundleRegistry:
             return self.default_bundle_id
         if bundle_id not in self.bundles:
             served = ", ".join(self.bundles) or "(none)"
-            raise HostError(404, "unknown_bundle", f"unknown bundle {bundle_id!r}; this server serves: {served}")
+            raise HostError(404, "unknown_bundle", f"unknown bundle {bundle_id[:100]!r}; this server serves: {served}")
         return bundle_id
 
     def hydrate(self, bundle_id: str) -> HydratedBundle:

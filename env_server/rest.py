@@ -9,19 +9,19 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from awm_release.verification import MODES
+from awm_release.sandbox.verification import MODES
 from env_server.errors import ToolCallError
 from env_server.worker_pool import SessionBackend
 
 
 class CreateSession(BaseModel):
-    bundle_id: str | None = Field(None, description="Bundle to instantiate; may be omitted when the server serves one bundle.")
+    bundle_id: str | None = Field(None, max_length=256, description="Bundle to instantiate; may be omitted when the server serves one bundle.")
     task_idx: int | None = Field(None, ge=0, description="Task this session works on (used by /verify).")
     record: bool = Field(True, description="Record every call (for the judge, trajectories and run folders).")
 
 
 class CallTool(BaseModel):
-    tool: str = Field(..., description="Tool name (the route's operation_id).")
+    tool: str = Field(..., max_length=256, description="Tool name (the route's operation_id).")
     arguments: dict[str, Any] = Field(default_factory=dict, description="Flat arguments: path, query and body fields merged.")
 
 
@@ -39,7 +39,7 @@ class Verify(BaseModel):
     rewards: dict[str, float] | None = Field(None, description="Override rewards per outcome, e.g. {\"partially_completed\": 0.2}.")
 
 
-def build_router(backend: SessionBackend) -> APIRouter:
+def build_router(backend: SessionBackend, sandbox_info: dict[str, Any]) -> APIRouter:
     router = APIRouter()
     registry = backend.registry
 
@@ -56,7 +56,10 @@ def build_router(backend: SessionBackend) -> APIRouter:
 
     @router.get("/health", summary="Liveness and load")
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "sessions": backend.session_count, "bundles": list(registry.bundles)}
+        health = {"status": "ok", "sessions": backend.session_count, "bundles": list(registry.bundles), "sandbox": sandbox_info}
+        if not sandbox_info.get("enabled"):
+            health["warning"] = "the sandbox is OFF (--sandbox off): bundle code runs with this server's privileges"
+        return health
 
     @router.get("/bundles", summary="Bundles this server serves")
     async def list_bundles() -> dict[str, Any]:

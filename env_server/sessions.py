@@ -1,8 +1,9 @@
 """Sessions that each own a private in-memory copy of a bundle's database, in one process.
 
 `SessionManager` is the engine: it runs in every worker process (and in the server itself with
-`--workers 0`). Its async methods are the session API that REST and MCP speak; `WorkerPool` offers the
-same methods and forwards them to workers.
+`--workers 0 --sandbox off`). Its async methods are the session API that REST and MCP speak; `WorkerPool`
+offers the same methods and forwards them to workers. Verification and run folders need `judging`, which
+only the front has (env_server.judging).
 """
 
 from __future__ import annotations
@@ -14,24 +15,34 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from awm_release.database import open_image
-from awm_release.judge import Judge
-from awm_release.runs import write_run_folder
-from awm_release.verification import VerifierUnavailable, verify
-from awm_release.verifier_pool import VerifierPool
 from env_server.config import ServeConfig
 from env_server.errors import HostError, ToolCallError
 from env_server.registry import BundleRegistry, HydratedBundle
 from env_server.runtime import SessionDatabase
+
+if TYPE_CHECKING:  # the front's; workers never import it (it carries the judge client)
+    from env_server.judging import Judging
 
 log = logging.getLogger("awm.serve")
 
 
 def new_session_id() -> str:
     return secrets.token_hex(12)
+
+
+def truncated(raw: bytes | str, limit: int) -> dict[str, Any]:
+    """What a trajectory keeps of a value too large to keep: a marker, its size, and its beginning."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    return {"_truncated": True, "bytes": len(raw), "preview": text[: min(limit, 2000)]}
+
+
+def bounded(value: Any, limit: int) -> Any:
+    """`value` if its JSON fits in `limit` bytes, else a truncation marker."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return value if len(text) <= limit else truncated(text, limit)
 
 
 @dataclass
@@ -49,7 +60,7 @@ class EnvSession:
     last_used: float = field(default_factory=time.monotonic)
     calls: list[dict[str, Any]] = field(default_factory=list)
     call_count: int = 0
-    verifications: list[dict[str, Any]] = field(default_factory=list)
+    value_limit: int = 64 << 10  # bytes of JSON kept per recorded argument set or result
 
     def __post_init__(self) -> None:
         self.db = SessionDatabase(open_image(self.hydrated.image))
@@ -73,10 +84,13 @@ class EnvSession:
                  started: float, latency_ms: float) -> None:
         self.call_count += 1
         if self.record:
-            entry: dict[str, Any] = {"index": self.call_count - 1, "tool": tool, "arguments": arguments or {},
+            entry: dict[str, Any] = {"index": self.call_count - 1, "tool": tool,
+                                     "arguments": bounded(arguments or {}, self.value_limit),
                                      "ok": error is None, "started_at": started, "latency_ms": round(latency_ms, 3)}
             if error is None:
-                entry["result_json"] = result  # kept as bytes; decoded only when a trajectory is read
+                assert result is not None
+                # kept as bytes; decoded only when a trajectory is read
+                entry["result_json"] = result if len(result) <= self.value_limit else json.dumps(truncated(result, self.value_limit)).encode()
             else:
                 entry["error"] = error.to_json()
             self.calls.append(entry)
@@ -106,12 +120,11 @@ class EnvSession:
 class SessionManager:
     """Creates, finds, expires and closes sessions of this process; operations on one session are serialized."""
 
-    def __init__(self, registry: BundleRegistry, config: ServeConfig):
+    def __init__(self, registry: BundleRegistry, config: ServeConfig, judging: Judging | None = None):
         self.registry = registry
         self.config = config
         self.sessions: dict[str, EnvSession] = {}
-        self.pool = VerifierPool(size=config.verifier_pool_size)
-        self.judge = Judge(config.judge) if config.judge else None
+        self.judging = judging
 
     # ------------------------------------------------------------------ the session API
 
@@ -125,7 +138,8 @@ class SessionManager:
         tasks = hydrated.bundle.tasks
         if task_idx is not None and not 0 <= task_idx < len(tasks):
             raise HostError(400, "unknown_task", f"{bundle_id} has tasks 0-{len(tasks) - 1}; got task_idx={task_idx}")
-        session = EnvSession(session_id or new_session_id(), hydrated, task_idx, owner, record)
+        session = EnvSession(session_id or new_session_id(), hydrated, task_idx, owner, record,
+                             value_limit=self.config.max_trajectory_value_bytes)
         self.sessions[session.session_id] = session
         return session.describe()
 
@@ -186,44 +200,33 @@ class SessionManager:
         async with session.lock:
             return session.db.conn.serialize()
 
+    async def episode(self, session_id: str, with_calls: bool = True) -> dict[str, Any]:
+        """What judging and run folders need: the trajectory (calls only `with_calls`) and the final database."""
+        session = self._get(session_id)
+        async with session.lock:
+            trajectory = session.trajectory() if with_calls else {**session.describe(), "calls": []}
+            return {"trajectory": trajectory, "final_image": session.db.conn.serialize()}
+
     async def verify(self, session_id: str, task_idx: int | None = None, *, mode: str = "code",
                      final_answer: str | None = None, rewards: Mapping[str, float] | None = None) -> dict[str, Any]:
         session = self._get(session_id)
-        task_idx = session.task_idx if task_idx is None else task_idx
-        if task_idx is None:
-            raise HostError(400, "task_required", "this session was created without a task; pass task_idx to verify")
-        problem = session.hydrated.bundle.verifier_problem(task_idx, "code" if mode == "code" else "sql")
-        if problem is not None:  # quarantined: the rest of the bundle serves, this verifier cannot run
-            raise HostError(400, "no_verifier", f"{session.bundle_id} task {task_idx}: its {mode}-mode verifier "
-                                                f"cannot run ({problem})")
-        async with session.lock:
-            final_image = session.db.conn.serialize()
-            calls = session.trajectory()["calls"] if mode == "sql" else None
-        try:
-            result = await verify(session.hydrated.bundle, task_idx, session.hydrated.image, final_image, mode=mode,
-                                  final_answer=final_answer, timeout_s=self.config.verifier_timeout_s, pool=self.pool,
-                                  judge=self.judge, calls=calls, rewards=rewards)
-        except VerifierUnavailable as exc:
-            raise HostError(400, "no_verifier", str(exc)) from None
-        except ValueError as exc:
-            raise HostError(400, "bad_verify_request", str(exc)) from None
-        record = {**result.to_json(), "final_answer": final_answer}
-        session.verifications.append(record)
-        return result.to_json()
+        episode = await self.episode(session_id, with_calls=mode == "sql")
+        return await self._judging().verify(session.hydrated.bundle, session_id, session.task_idx if task_idx is None else task_idx,
+                                            session.hydrated.image, episode["final_image"], episode["trajectory"]["calls"],
+                                            mode=mode, final_answer=final_answer, rewards=rewards)
 
     async def close(self, session_id: str, *, save: bool = False) -> dict[str, Any]:
         """Close the session; with `save`, first write its run folder under the server's runs directory."""
         session = self._get(session_id)
         saved_to = None
         if save:
-            if self.config.runs_dir is None:
-                raise HostError(400, "no_runs_dir", "this server keeps no runs: start awm-serve with --runs-dir DIR to save sessions")
-            async with session.lock:
-                final_image = session.db.conn.serialize()
-            destination = Path(self.config.runs_dir) / session.bundle_id / f"task_{session.task_idx}" / session_id
-            saved_to = str(write_run_folder(destination, session.trajectory(), session.hydrated.image, final_image,
-                                            session.verifications))
+            self._judging().check_can_save()
+            episode = await self.episode(session_id)
+            saved_to = self._judging().save(session_id, session.bundle_id, session.task_idx, episode["trajectory"],
+                                            session.hydrated.image, episode["final_image"])
         self.sessions.pop(session_id).close()
+        if self.judging:
+            self.judging.forget(session_id)
         return {"session_id": session_id, "closed": True, "saved_to": saved_to}
 
     async def expire_idle(self) -> list[str]:
@@ -245,9 +248,15 @@ class SessionManager:
         for session in self.sessions.values():
             session.close()
         self.sessions.clear()
-        await self.pool.close()
+        if self.judging:
+            await self.judging.close()
 
     # ------------------------------------------------------------------ internals
+
+    def _judging(self) -> Judging:
+        if self.judging is None:
+            raise HostError(400, "bad_worker_op", "verification and run folders belong to the front, not to workers")
+        return self.judging
 
     def _get(self, session_id: str) -> EnvSession:
         session = self._find(session_id)
@@ -257,5 +266,5 @@ class SessionManager:
     def _find(self, session_id: str) -> EnvSession:
         session = self.sessions.get(session_id)
         if session is None:
-            raise HostError(404, "unknown_session", f"unknown session {session_id!r}: it was closed, expired, or never created")
+            raise HostError(404, "unknown_session", f"unknown session {session_id[:64]!r}: it was closed, expired, or never created")
         return session

@@ -76,7 +76,7 @@ def test_a_port_in_use_is_one_line_before_any_banner():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port))
         taken.listen()
-        run = subprocess.run([sys.executable, "-m", "env_server.cli", "--port", str(port), "--workers", "0"],
+        run = subprocess.run([sys.executable, "-m", "env_server.cli", "--port", str(port), "--workers", "1"],
                              capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr.count("\n") == 1 and "awm-serve:" not in run.stderr

@@ -178,6 +178,6 @@ def test_single_bundle_server_needs_no_bundle_id():
             assert (await env.reset(task_idx=0)).observation["bundle_id"] == "bookstore_1"
             return (await env.step({"type": "verify"})).reward
 
-    for server in run_server(["bookstore_1", "--workers", "0"]):
+    for server in run_server(["bookstore_1", "--workers", "1"]):
         assert asyncio.run(run(server.url)) == 0.0
         assert httpx.get(f"{server.url}/openenv/state").json()["step_count"] == 0

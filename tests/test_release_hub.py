@@ -268,7 +268,7 @@ import json, sys
 from awm_release import load_bundles
 for repo, revision, ids in json.loads(sys.argv[1]):
     try:
-        loaded = load_bundles(repo, revision=revision, bundle_ids=ids, progress=False)
+        loaded = load_bundles(repo, revision=revision, bundle_ids=ids, progress=False, trust_remote_code=True)
         print(json.dumps({"ok": {k: v.sha256 for k, v in loaded.items()}}))
     except Exception as exc:
         print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
@@ -319,3 +319,27 @@ def test_cli_push_dry_run_prints_the_plan_and_a_dead_hub_is_one_line(release, hu
     dead = runner.invoke(app, ["release", "push", str(release), "--repo", REPO])
     assert dead.exit_code == 2 and dead.stderr.count("\n") == 1
     assert dead.stderr.startswith("error: awm/envs: listing its tags: the Hub cannot be reached (ConnectError")
+
+
+def test_hub_code_needs_consent_and_a_shard_changed_with_its_manifest_entry_is_refused(release, imported_dir, hub, api, tmp_path):
+    from awm_release import load_bundles
+    from awm_release.bundle_io import read_bundles, write_bundle
+
+    with pytest.raises(ReleaseError, match="--trust-remote-code"):
+        load_bundles(REPO, revision="v1.0.0")  # refused before anything is downloaded
+    execute_push(plan_push(release, REPO, api), api)
+    # Someone with write access changes e_commerce_33's shard and its manifest entry, but not the per-file sha256.
+    edited = tmp_path / "edited"
+    for bundle in read_bundles([imported_dir]).values():
+        write_bundle(bundle.model_copy(update={"description": "forged"}) if bundle.bundle_id == "e_commerce_33" else bundle, edited)
+    forged = pack_sample_and_demo(edited, tmp_path / "forged" / "awm-envs")
+    manifest, forged_manifest = (json.loads((folder / "manifest.json").read_text()) for folder in (release, forged))
+    entry = forged_manifest["bundles"]["e_commerce_33"]
+    assert entry["file"] == manifest["bundles"]["e_commerce_33"]["file"] and entry["sha256"] != manifest["bundles"]["e_commerce_33"]["sha256"]
+    manifest["bundles"]["e_commerce_33"] = entry
+    repo = hub.repos[REPO]
+    files = dict(repo.commits[repo.branches["main"]])
+    files.update({entry["file"]: (forged / entry["file"]).read_bytes(), "manifest.json": json.dumps(manifest).encode()})
+    repo.tags["v1.0.1"] = repo.commit(files, "forged")
+    outcome = _load_in_subprocess(tmp_path / "hf" / "hub", hub.url, False, [(REPO, "v1.0.1", ["e_commerce_33"])])
+    assert outcome[0]["error"].startswith(f"ReleaseError: {REPO}@v1.0.1: {entry['file']} does not match the sha256"), outcome

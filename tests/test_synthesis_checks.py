@@ -16,7 +16,7 @@ from awm_release.synthesis.envcheck import EnvironmentChecker
 from awm_release.synthesis.probe import probe_arguments
 from awm_release.synthesis.validation import (check_classification, check_scenarios, check_schema, check_seed, check_spec,
                                               check_tasks, check_verifier)
-from awm_release.verifier_pool import VerifierPool
+from awm_release.sandbox.verifier_pool import VerifierPool
 from env_server.runtime import load_environment
 from env_server.tools import Tool
 

@@ -198,7 +198,7 @@ def test_awm1k_files_are_written_on_request(synthesized):
 
 
 def test_the_synthesized_bundles_serve_and_verify(synthesized):
-    with ServerProcess(["--bundles", str(synthesized["run"] / "bundles"), "--workers", "0"]) as server:
+    with ServerProcess(["--bundles", str(synthesized["run"] / "bundles"), "--workers", "1"]) as server:
         client = httpx.Client(base_url=server.url, timeout=60)
         for solution in demo_solutions("bookstore_1")[:3]:
             session = client.post("/sessions", json={"bundle_id": "bookstore_1", "task_idx": solution["task_idx"]}).json()["session_id"]

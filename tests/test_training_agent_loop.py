@@ -273,7 +273,7 @@ def test_a_reply_whose_think_block_the_prompt_opened_is_accepted(server: Any, to
 
 
 def test_settings_reject_what_cannot_work() -> None:
-    assert AWMSettings.resolve({}, {"history_window": "all"}).history_window == 0
+    assert AWMSettings.resolve({}, {"history_window": "all", "release_dir": "/data/release"}).history_window == 0
     with pytest.raises(ValueError, match="awm.history_window"):
         AWMSettings.resolve({}, {"history_window": -1})
     with pytest.raises(ValueError, match="awm.verify_mode"):
@@ -293,5 +293,7 @@ def test_node_servers_read_the_local_release_with_bounded_workers_and_the_judge(
                                      "judge_base_url": "http://10.0.0.9:8001/v1", "judge_model": "Qwen/Qwen3-32B"})
     assert local.serve_args() == ["--dataset", "/shared/data/release", "--workers", "16", "--judge-base-url",
                                   "http://10.0.0.9:8001/v1", "--judge-model", "Qwen/Qwen3-32B"]
-    hub = AWMSettings.resolve({}, {"revision": "v1.0.0", "server_workers": 4})
-    assert hub.serve_args() == ["--dataset", "awm/envs", "--revision", "v1.0.0", "--workers", "4"]
+    with pytest.raises(ValueError, match="set awm.trust_remote_code=true once you trust it"):
+        AWMSettings.resolve({}, {"revision": "v1.0.0", "server_workers": 4})
+    hub = AWMSettings.resolve({}, {"revision": "v1.0.0", "server_workers": 4, "trust_remote_code": True})
+    assert hub.serve_args() == ["--dataset", "awm/envs", "--revision", "v1.0.0", "--trust-remote-code", "--workers", "4"]

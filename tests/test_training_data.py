@@ -91,9 +91,12 @@ def test_a_hub_release_is_downloaded_once_into_the_folder_the_training_servers_r
     execute_push(plan_push(release, REPO, api), api)
     data = tmp_path / "shared" / "data"
     env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_DISABLE_TELEMETRY": "1"}
-    done = subprocess.run([sys.executable, "-m", "awm_release.cli", "train", "data", "--dataset", REPO, "--revision",
-                           "v1.0.0", "--out", str(data), "--release-dir", str(data / "release")],
-                          env=env, capture_output=True, text=True, timeout=300)
+    command = [sys.executable, "-m", "awm_release.cli", "train", "data", "--dataset", REPO, "--revision", "v1.0.0",
+               "--out", str(data), "--release-dir", str(data / "release")]
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "Pass --trust-remote-code" in refused.stderr, refused.stderr
+    assert not (data / "release").exists() and not (data / "train.parquet").exists()  # consent before any download
+    done = subprocess.run([*command, "--trust-remote-code"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert f"release: {data / 'release'}" in done.stdout
     hub.shutdown()  # from here on nothing reaches the Hub: the servers read the copy

@@ -162,7 +162,7 @@ def test_the_gpu_recipe_checks_its_data_server_and_the_papers_step_without_a_gpu
     launch = subprocess.run(["bash", str(RECIPE / "run_qwen3_grpo.sh"), "--steps", "8"], capture_output=True, text=True,
                             env={"PATH": os.environ["PATH"], "AWM_DRY_RUN": "1", "DATA_DIR": str(tmp_path)}, timeout=60)
     assert launch.stdout.splitlines() == [
-        f"awm train data --dataset awm/envs --revision v1.0.0 --out {tmp_path} --format trl --release-dir {tmp_path}/release",
+        f"awm train data --dataset awm/envs --revision v1.0.0 --out {tmp_path} --format trl --release-dir {tmp_path}/release --trust-remote-code",
         f"awm-serve --dataset {tmp_path}/release --workers 16 --host 127.0.0.1 --port 8000 --log-level warning",
         f"accelerate launch --num_processes 8 {RECIPE}/train_grpo.py --model Qwen/Qwen3-4B --data {tmp_path} "
         "--server http://127.0.0.1:8000 --gpus 8 --steps 8"]

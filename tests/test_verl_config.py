@@ -106,7 +106,7 @@ def test_paper_settings_land_in_verl_config(launched: tuple[str, list[str], Dict
     data_dir = REPO / "data" / "verl" / "envs-v1.0.0"
     assert OmegaConf.to_container(config.awm) == {
         "history_window": 3, "verify_mode": "code", "update_unit": "rollout", "max_tool_result_chars": 16000,
-        "dataset": "awm/envs", "revision": "v1.0.0", "release_dir": str(data_dir / "release"), "env_server_url": None,
+        "dataset": "awm/envs", "revision": "v1.0.0", "release_dir": str(data_dir / "release"), "trust_remote_code": False, "env_server_url": None,
         "server_workers": 16, "judge_base_url": None, "judge_model": None, "session_concurrency": 64,
     }
     assert config.data.train_files == str(data_dir / "train.parquet")
@@ -248,7 +248,7 @@ def test_environment_variables_reach_the_config(tmp_path: Path) -> None:
         MODEL_PATH="/models/it's mine", LOGGER="console,wandb", EXPERIMENT_NAME="probe"))
     assert OmegaConf.to_container(config.awm) == {
         "history_window": "all", "verify_mode": "sql", "update_unit": "sample", "max_tool_result_chars": 0,
-        "dataset": "awm/envs", "revision": "1e10", "release_dir": str(data_dir / "release"), "env_server_url": None,
+        "dataset": "awm/envs", "revision": "1e10", "release_dir": str(data_dir / "release"), "trust_remote_code": False, "env_server_url": None,
         "server_workers": 8, "judge_base_url": "http://judge:8001/v1", "judge_model": "Qwen/Qwen3-32B",
         "session_concurrency": 64,
     }
@@ -288,21 +288,26 @@ def test_launch_writes_missing_data_then_runs_verl(tmp_path: Path) -> None:
     bin_dir.mkdir()
     (bin_dir / "awm").write_text(
         '#!/usr/bin/env bash\necho "awm $*" >> "$CALLS"\n'
-        'out=${@: -3:1}; mkdir -p "$out/release"; touch "$out/train.parquet" "$out/validation.parquet" '
+        'out=${@: -4:1}; mkdir -p "$out/release"; touch "$out/train.parquet" "$out/validation.parquet" '
         '"$out/release/manifest.json"\n')
     (bin_dir / "fake-python").write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$@" >> "$CALLS"\n')
     for stub in bin_dir.iterdir():
         stub.chmod(0o755)
     path = f"{bin_dir}:{os.environ['PATH']}"
 
+    refused = run_launcher("8b", path=path, CALLS=str(log), DATA_DIR=str(data_dir), PYTHON="fake-python")
+    assert refused.returncode == 2 and "set TRUST_REMOTE_CODE=1 once you trust it" in refused.stderr
+    assert not log.exists(), "nothing is downloaded or run without consent"
     for _ in range(2):
         result = run_launcher("8b", "trainer.save_freq=8", path=path, CALLS=str(log), DATA_DIR=str(data_dir),
-                              PYTHON="fake-python")
+                              PYTHON="fake-python", TRUST_REMOTE_CODE="1")
         assert result.returncode == 0, result.stderr
     calls = log.read_text().splitlines()
-    expected_verl = ["-m", "verl.trainer.main_ppo", *dry_run("8b", "trainer.save_freq=8", DATA_DIR=str(data_dir))]
+    expected_verl = ["-m", "verl.trainer.main_ppo", *dry_run("8b", "trainer.save_freq=8", DATA_DIR=str(data_dir),
+                                                             TRUST_REMOTE_CODE="1")]
     assert calls == [f"awm train data --dataset awm/envs --revision v1.0.0 --out {data_dir} --release-dir "
-                     f"{data_dir}/release", *expected_verl, *expected_verl], "data is written once, before the first run"
+                     f"{data_dir}/release --trust-remote-code", *expected_verl, *expected_verl], \
+        "data is written once, before the first run"
 
 
 def test_launcher_refuses_settings_that_fail_late() -> None:

@@ -172,6 +172,7 @@ def agent_command(
     bundles: Annotated[Optional[Path], typer.Option(help="Bundle file or folder, for the awm-serve started here.")] = None,
     dataset: Annotated[Optional[str], typer.Option(help="Release folder or Hub dataset repo, for the awm-serve started here.")] = None,
     revision: Annotated[Optional[str], typer.Option(help="Release tag of a Hub --dataset, e.g. v1.0.0.")] = None,
+    trust_remote_code: Annotated[bool, typer.Option("--trust-remote-code", help="Let the awm-serve started here run bundle code from a Hub --dataset (in its sandbox).")] = False,
     *, run: RunOptions,
 ) -> None:
     """Run one agent episode on one task and write its run folder (trajectory, initial and final databases, verification).
@@ -184,11 +185,12 @@ def agent_command(
     \b
       vllm serve Qwen/Qwen3-8B --port 8001 --enable-auto-tool-choice --tool-call-parser hermes --reasoning-parser qwen3
       awm agent --bundle bookstore_1 --task-idx 0 --model Qwen/Qwen3-8B --base-url http://127.0.0.1:8001/v1
-      awm agent --bundle e_commerce_33 --task-idx 3 --dataset awm/envs --revision v1.0.0 --model M --base-url URL
+      awm agent --bundle e_commerce_33 --task-idx 3 --dataset awm/envs --revision v1.0.0 --trust-remote-code --model M --base-url URL
       awm agent --bundle bookstore_1 --task-idx 2 --server http://127.0.0.1:8000 --model M --base-url URL --verify-mode sql
     """
     serve_args = [bundle, *(["--bundles", str(bundles)] if bundles else []), *(["--dataset", dataset] if dataset else []),
-                  *(["--revision", revision] if revision else []), *run.judge_args()]
+                  *(["--revision", revision] if revision else []), *(["--trust-remote-code"] if trust_remote_code else []),
+                  *run.judge_args()]
     episode, folder = run_agent(bundle, task_idx, run.endpoint(), out, server=run.server, serve_args=serve_args,
                                 protocol=run.protocol(), sampling=run.sampling(), verify_mode=VerifyMode(run.verify_mode).value)
     record = episode.record()
@@ -210,6 +212,7 @@ def eval_command(
     dataset: Annotated[Optional[str], typer.Option(help="Release folder (`awm release pack`) or Hub dataset repo.", show_default=False)] = None,
     split: Annotated[str, typer.Option(help="Task split: train, validation or test.")] = "test",
     revision: Annotated[Optional[str], typer.Option(help="Release tag of a Hub --dataset, e.g. v1.0.0.")] = None,
+    trust_remote_code: Annotated[bool, typer.Option("--trust-remote-code", help="Let the awm-serve started here run bundle code from a Hub --dataset (in its sandbox).")] = False,
     k: Annotated[int, typer.Option("--k", min=1, help="Episodes per task (pass@1 ... pass@k).")] = 4,
     concurrency: Annotated[int, typer.Option(min=1, help="Episodes running at once.")] = 8,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Run folder (default evals/MODEL-SPLIT); rerun the "
@@ -232,7 +235,7 @@ def eval_command(
 
     \b
       awm eval --dataset awm-envs/ --split test --model Qwen/Qwen3-8B --base-url http://127.0.0.1:8001/v1 --k 4 --concurrency 32
-      awm eval --dataset awm/envs --revision v1.0.0 --model M --base-url URL --limit 20 --k 1 --out evals/smoke
+      awm eval --dataset awm/envs --revision v1.0.0 --trust-remote-code --model M --base-url URL --limit 20 --k 1 --out evals/smoke
       awm eval --dataset awm-envs/ --model M --base-url URL --verify-mode sql --judge-base-url URL2 --judge-model Qwen/Qwen3-32B
       awm eval --dataset awm-envs/ --model awm-8b --base-url URL --out evals/trained --compare-with evals/base
       awm eval compare evals/base evals/trained
@@ -257,7 +260,8 @@ def eval_command(
     settings = EvalSettings(dataset=dataset, split=split, endpoint=endpoint, out=target, revision=revision, k=k,
                             concurrency=concurrency, protocol=run.protocol(), sampling=run.sampling(),
                             verify_mode=verify_mode, server=run.server,
-                            judge_base_url=run.judge_base_url, judge_model=run.judge_model, save_episodes=save_episodes)
+                            judge_base_url=run.judge_base_url, judge_model=run.judge_model, save_episodes=save_episodes,
+                            trust_remote_code=trust_remote_code)
     summary = run_eval(settings, tasks, console=err_console)
     if compare_with:
         _plot([*compare_with, target], target / PLOT_FILE)

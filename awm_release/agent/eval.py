@@ -56,6 +56,7 @@ class EvalSettings:
     judge_base_url: str | None = None  # for the server started for the run (sql mode)
     judge_model: str | None = None
     save_episodes: bool = True
+    trust_remote_code: bool = False  # consent for the awm-serve started here to run a Hub dataset's code (not part of config.json)
 
     def config(self, tasks: list[TaskRef]) -> dict[str, Any]:
         """config.json: what this run measures (a resumed run must match it) and how it reached the model."""
@@ -73,6 +74,8 @@ class EvalSettings:
         args = [*sorted({t.bundle_id for t in tasks}), "--dataset", self.dataset]
         if self.revision:
             args += ["--revision", self.revision]
+        if self.trust_remote_code:
+            args.append("--trust-remote-code")
         if self.judge_base_url and self.judge_model:
             args += ["--judge-base-url", self.judge_base_url, "--judge-model", self.judge_model]
         return args

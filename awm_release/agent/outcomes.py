@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from awm_release.rewards import DEFAULT_REWARDS
+from awm_release.sandbox.rewards import DEFAULT_REWARDS
 
 OUTCOMES = ("complete", "partial", "agent_error", "environment_error", "format_error", "verifier_error")
 SUCCESS = "complete"

@@ -158,7 +158,7 @@ def unpack(
       awm release unpack awm-envs/ --out bundles/ && awm export-awm1k bundles/ --out AgentWorldModel-1K/
     """
     try:
-        bundles = load_bundles(source, revision, bundle)
+        bundles = load_bundles(source, revision, bundle, trust_remote_code=True)  # unpacking writes files, runs nothing
     except (ReleaseError, BundleError) as exc:
         raise _fail(exc) from None
     for item in track(list(bundles.values()), "writing bundles", console=err_console, transient=True):

@@ -22,7 +22,7 @@ from awm_release.bundle import Bundle, BundleError, Problem, bundle_from_dict
 from awm_release.bundle_io import read_bundles
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
 from awm_release.release.errors import ReleaseError
-from awm_release.release.manifest import MANIFEST_FILE, BundleEntry, Manifest, read_manifest
+from awm_release.release.manifest import MANIFEST_FILE, BundleEntry, Manifest, file_entry, read_manifest
 from awm_release.release.rows import env_row_to_bundle_data
 from awm_release.terminal import plain_console
 
@@ -33,16 +33,19 @@ log = logging.getLogger("awm.release")
 
 
 def load_bundles(source: str | os.PathLike, revision: str | None = None, bundle_ids: Iterable[str] | None = None,
-                 *, progress: bool = True, strict: bool = False) -> dict[str, Bundle]:
+                 *, progress: bool = True, trust_remote_code: bool = False, strict: bool = False) -> dict[str, Bundle]:
     """Bundles keyed by id from `source`: a folder written by `awm release pack`, a Hub dataset repo id
     ("awm/envs", through the Hugging Face cache, so it works offline once cached), "demo", or bundle files (a
     folder of them, as `awm import-awm1k` writes, or one file; validated, and checked against their own sha256).
 
-    `revision` (a tag like "v1.0.0", a branch or a commit) applies to Hub repos. With `bundle_ids`, only
-    those are read. Raises ReleaseError for an unusable source or unknown ids. A bundle that fails validation
-    or whose sha256 differs from the manifest's raises BundleError when it was named in `bundle_ids` (or with
-    `strict`); when loading them all, it is skipped with one warning line (quarantine). A loaded bundle may
-    still have unusable parts: `bundle.problems()` lists them.
+    `revision` (a tag like "v1.0.0", a branch or a commit) applies to Hub repos; it is resolved to a commit,
+    printed, and every downloaded file is checked against the manifest's sha256. A Hub dataset is someone
+    else's code: it loads only with `trust_remote_code=True` (as with Hugging Face `datasets`); the demo and
+    local folders need no flag. With `bundle_ids`, only those are read. Raises ReleaseError for an unusable
+    source, unknown ids or missing consent. A bundle that fails validation or whose sha256 differs from the
+    manifest's raises BundleError when it was named in `bundle_ids` (or with `strict`); when loading them all,
+    it is skipped with one warning line (quarantine). A loaded bundle may still have unusable parts:
+    `bundle.problems()` lists them.
     """
     wanted = None if bundle_ids is None else list(dict.fromkeys(bundle_ids))
     if isinstance(source, str) and source == DEMO_SOURCE:
@@ -66,6 +69,11 @@ def load_bundles(source: str | os.PathLike, revision: str | None = None, bundle_
         ids = select_ids(manifest.bundles, wanted, str(path))
         return read_release_bundles(path, manifest, ids, str(path), progress, strict=strict, skip_unusable=wanted is None)
     if isinstance(source, str) and REPO_ID.match(source):
+        if not trust_remote_code:
+            raise ReleaseError(f"{source} is a Hub dataset: its bundles hold code written by someone else (environments and "
+                               "verifiers), which awm-serve executes (inside its sandbox). Pass --trust-remote-code "
+                               "(trust_remote_code=True in Python) once you trust the repo; `awm release unpack` lets you "
+                               "read the code first")
         return _load_from_hub(source, revision, wanted, progress, strict)
     raise ReleaseError(f"{source}: no such folder, and not a Hub dataset repo id (owner/name, e.g. awm/envs) "
                        f"nor {DEMO_SOURCE!r}")
@@ -160,6 +168,15 @@ def _load_from_hub(repo_id: str, revision: str | None, wanted: list[str] | None,
     ids = select_ids(manifest.bundles, wanted, where)
     shards = sorted({manifest.bundles[b].file for b in ids})
     folder = _snapshot(repo_id, revision, [MANIFEST_FILE, *shards], where)
+    _progress_console.print(f"{where}: commit {folder.name}", highlight=False)  # the snapshot folder is named by commit
+    if read_manifest(folder) != manifest:
+        raise ReleaseError(f"{where}: {MANIFEST_FILE} changed between two reads (the revision moved); load again")
+    for name in shards:
+        expected = manifest.files.get(name)
+        if expected is None or file_entry(folder / name) != expected:
+            raise ReleaseError(f"{where}: {name} does not match the sha256 {MANIFEST_FILE} records for it: the download "
+                               "is damaged or the repo was edited by hand; remove it from the Hugging Face cache "
+                               "(`hf cache rm dataset/OWNER/NAME`) and download again, or pin a release tag")
     return read_release_bundles(folder, manifest, ids, where, progress, strict=strict, skip_unusable=wanted is None)
 
 

@@ -20,7 +20,7 @@ from awm_release.synthesis.envcheck import EnvironmentChecker
 from awm_release.synthesis.llm import LLMClient
 from awm_release.synthesis.runfolder import RunFolder
 from awm_release.synthesis.stages import BUNDLE_STAGES, BundleStage, GenSettings, StageContext
-from awm_release.verifier_pool import VerifierPool
+from awm_release.sandbox.verifier_pool import VerifierPool
 
 # Outcome of one stage for one bundle.
 ACCEPTED, PRESENT, REJECTED, BLOCKED = "accepted", "present", "rejected", "blocked"

@@ -1,28 +1,29 @@
 """Environment-check fork server: generated environment code is loaded and probed in forked children, never in
 the pipeline's own process.
 
-Started by awm_release.synthesis.envcheck as `python -B -m awm_release.synthesis.probe`. It imports FastAPI,
+Started by awm_release.synthesis.envcheck inside the sandbox as `python -I -B -m awm_release.synthesis.probe`. It imports FastAPI,
 SQLAlchemy, Pydantic and the serving runtime once; then, per request (a length-prefixed JSON frame: bundle,
 code, seed image, timeouts), it forks a child that loads the code with env_server.runtime.load_environment,
 exactly as the server will, and calls every tool once with arguments built from the spec's examples, each on
 a private copy of the seed database. An answer of 5xx (or a crash) fails the check; 4xx answers are fine (an
 example id may not exist). A child that overruns its deadline is killed, so code that loops at import or a
 handler that never returns costs one check, and every check starts from a clean process (no module, thread
-or environment-variable state carries over between attempts).
+or environment-variable state carries over between attempts). The child confines itself first
+(awm_release.sandbox.confine): it writes only below its own scratch folder, cannot exec, fork or signal.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
-import resource
+import sys
 from typing import Any
 
 from awm_release.bundle import Bundle
 from awm_release.database import open_image
-from awm_release.verifier_child import serve_forever
+from awm_release.sandbox.confine import Limits, confine
+from awm_release.sandbox.forking import send_result, serve_forever
 from env_server.errors import EnvironmentLoadError, ToolCallError
 from env_server.runtime import Environment, load_environment
 from env_server.tools import Tool
@@ -122,24 +123,21 @@ async def _probe_all(env: Environment, bundle: Bundle, seed_image: bytes, call_t
     return _verdict(True, notes=notes)
 
 
-def _run_in_child(request: dict[str, Any], result_fd: int) -> None:
-    """The forked child: bounded memory and CPU, generated output kept off the protocol stream, one verdict back."""
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1):
-        os.dup2(devnull, fd)
-    cpu = int(request["deadline_s"]) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+def _run_in_child(request: dict[str, Any], result_fd: int, seccomp_program: bytes) -> None:
+    """The forked child: confined, bounded memory and CPU, generated output kept off the protocol stream, one verdict back."""
+    scratch = f"/tmp/check-{os.getpid()}"
+    os.makedirs(scratch, mode=0o700, exist_ok=True)
+    os.environ.update(TMPDIR=scratch, HOME=scratch)
+    confine(keep_fds=[result_fd, 2], writable=scratch, seccomp_program=seccomp_program,
+            limits=Limits(memory_bytes=MEMORY_BYTES, cpu_seconds=int(request["timeout_s"]) + 1))
     try:
         bundle = Bundle.model_validate(request["bundle"])
-        verdict = load_and_probe(bundle, request["code"], base64.b64decode(request["seed_image"]), request["call_timeout_s"])
-        payload = json.dumps({"ok": True, "value": verdict}, default=str).encode()
+        verdict = load_and_probe(bundle, request["code"], request["seed_image"], request["call_timeout_s"])
+        send_result(result_fd, {"ok": True, "value": verdict})
     except BaseException as exc:  # SystemExit and MemoryError from generated code included
-        payload = json.dumps({"ok": False, "error_type": type(exc).__name__, "message": str(exc)[:2000]}).encode()
-    view = memoryview(payload)
-    while view:
-        view = view[os.write(result_fd, view):]
+        send_result(result_fd, {"ok": False, "error_type": type(exc).__name__, "message": str(exc)[:2000]})
 
 
 if __name__ == "__main__":
-    serve_forever(_run_in_child, "deadline_s", "check")
+    program = bytes.fromhex(sys.argv[1]) if len(sys.argv) > 1 else b""
+    serve_forever(lambda request, fd: _run_in_child(request, fd, program), "check")

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from awm_release.bundle import Bundle, SeedTable, TableSchema, TaskVerifiers, VerifierCode
 from awm_release.database import StatementFailure, build_database
 from awm_release.synthesis.parsing import ReplyFormatError, extract_json_object, extract_python
-from awm_release.verification import verify
-from awm_release.verifier_pool import VerifierPool
+from awm_release.sandbox.verification import verify
+from awm_release.sandbox.verifier_pool import VerifierPool
 
 # Why an attempt failed, as counted in the report.
 CAUSES = {

@@ -27,13 +27,14 @@ def data_command(
     split: Annotated[Optional[list[str]], typer.Option("--split", help="Splits to write (repeatable); default: train and validation.")] = None,
     data_format: Annotated[str, typer.Option("--format", help="verl (rows for the AWM agent loop) or trl (rows for GRPOTrainer with AWMEnvironment).")] = "verl",
     release_dir: Annotated[Optional[Path], typer.Option("--release-dir", help="Download a Hub release into this folder first (put it where every training node sees it), and read the tasks from it; the training servers serve it from there.", show_default=False)] = None,
+    trust_remote_code: Annotated[bool, typer.Option("--trust-remote-code", help="Consent to executing a Hub release's environment and verifier code: needed with --release-dir for a Hub dataset, whose copy the training servers run.")] = False,
 ) -> None:
     """Turn the release's `tasks` config into training parquet, one row per task: for verl's AWM agent loop
     (recipes/verl) or for TRL's GRPOTrainer with the AWM environment (recipes/trl).
 
     Examples:
 
-      awm train data --dataset awm/envs --revision v1.0.0 --out data/awm --release-dir data/awm/release
+      awm train data --dataset awm/envs --revision v1.0.0 --out data/awm --release-dir data/awm/release --trust-remote-code
 
       awm train data --dataset awm/envs --revision v1.0.0 --out data/awm-trl --format trl
 
@@ -45,7 +46,8 @@ def data_command(
 
     try:
         written = write_training_data(dataset, out, revision=revision, splits=tuple(split or DEFAULT_SPLITS),
-                                      data_format=data_format, release_dir=release_dir)
+                                      data_format=data_format, release_dir=release_dir,
+                                      trust_remote_code=trust_remote_code)
     except TaskSourceError as exc:
         print_error(plain_console(stderr=True), str(exc))
         raise typer.Exit(2) from None

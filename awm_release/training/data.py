@@ -47,8 +47,12 @@ def trl_rows(tasks: list[TaskRef]) -> list[dict[str, Any]]:
     return [{"prompt": chat_prompt(task), "bundle_id": task.bundle_id, "task_idx": task.task_idx} for task in tasks]
 
 
-def prepare_release(source: str, revision: str | None, release_dir: Path | None) -> tuple[str, str | None]:
-    """Where to read the release from: `release_dir` after downloading a Hub `source` into it, else `source`."""
+def prepare_release(source: str, revision: str | None, release_dir: Path | None, *,
+                    trust_remote_code: bool = False) -> tuple[str, str | None]:
+    """Where to read the release from: `release_dir` after downloading a Hub `source` into it, else `source`.
+
+    The copy in `release_dir` is what the training servers execute, and a local folder needs no consent there,
+    so a Hub release is downloaded for serving only with `trust_remote_code` (the consent `awm-serve` asks for)."""
     from awm_release.release.errors import ReleaseError  # noqa: PLC0415
     from awm_release.release.load import download_release  # noqa: PLC0415
 
@@ -59,6 +63,11 @@ def prepare_release(source: str, revision: str | None, release_dir: Path | None)
             raise TaskSourceError(f"--dataset {source} is already a local release; serve it from there and drop "
                                   f"--release-dir {release_dir}")
         return source, revision
+    if not trust_remote_code:
+        raise TaskSourceError(f"{source} is a Hub dataset: its bundles hold code written by someone else, which the "
+                              f"training servers will execute (inside awm-serve's sandbox) from {release_dir}. Pass "
+                              "--trust-remote-code (TRUST_REMOTE_CODE=1 for the recipes) once you trust the repo; "
+                              "`awm release unpack` lets you read the code first")
     try:
         download_release(source, revision, release_dir)
     except ReleaseError as exc:
@@ -68,17 +77,18 @@ def prepare_release(source: str, revision: str | None, release_dir: Path | None)
 
 def write_training_data(source: str | os.PathLike, out: Path, *, revision: str | None = None,
                         splits: tuple[str, ...] = DEFAULT_SPLITS, data_format: str = "verl",
-                        release_dir: Path | None = None) -> dict[str, tuple[Path, int]]:
+                        release_dir: Path | None = None, trust_remote_code: bool = False) -> dict[str, tuple[Path, int]]:
     """Write `<out>/<split>.parquet` for each split; returns each file and its row count. Files are replaced atomically.
 
-    With `release_dir`, a Hub release is first downloaded there and the tasks are read from that copy.
+    With `release_dir`, a Hub release is first downloaded there (with `trust_remote_code` only) and the tasks are
+    read from that copy.
     """
     import datasets  # noqa: PLC0415 - heavy import, only for this command
 
     if data_format not in FORMATS:
         raise TaskSourceError(f"--format {data_format}: use one of {', '.join(FORMATS)}")
     data_source = f"awm:{Path(str(source)).name if Path(str(source)).exists() else source}"
-    read_from, read_revision = prepare_release(str(source), revision, release_dir)
+    read_from, read_revision = prepare_release(str(source), revision, release_dir, trust_remote_code=trust_remote_code)
     tasks_by_split = {split: load_split_tasks(read_from, split, read_revision) for split in splits}  # all, then write
     out.mkdir(parents=True, exist_ok=True)
     written = {}

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
+
+from awm_release.release.load import REPO_ID
 
 VERIFY_MODES = ("code", "sql")
 UPDATE_UNITS = ("rollout", "sample")
@@ -27,6 +30,7 @@ class AWMSettings:
     dataset: str = "awm/envs"  # the release trained on (Hub id, recorded in the model card)
     revision: str | None = None
     release_dir: str | None = None  # a local copy of it (`awm train data`), which the per-node servers read
+    trust_remote_code: bool = False  # consent to the servers executing a Hub dataset's code (without release_dir)
     env_server_url: str | None = None  # one awm-serve for every rollout; None: one per Ray node (env_fleet.py)
     server_workers: int = 16  # worker processes of each node's awm-serve
     judge_base_url: str | None = None  # sql mode: the OpenAI-compatible endpoint of the judge (e.g. vLLM)
@@ -69,17 +73,28 @@ class AWMSettings:
             raise ValueError("awm.verify_mode=sql needs an LLM judge for the per-node servers: set awm.judge_base_url "
                              "and awm.judge_model (JUDGE_BASE_URL and JUDGE_MODEL in recipes/verl/common.sh; "
                              "recipes/verl/README.md shows how to serve one with vLLM)")
+        if self._serves_hub_dataset and self.trust_remote_code is not True:
+            raise ValueError(f"awm.dataset={self.dataset} is a Hub dataset that the per-node servers would download and "
+                             "execute: set awm.trust_remote_code=true once you trust it (TRUST_REMOTE_CODE=1 in "
+                             "recipes/verl/common.sh), or serve a local copy (awm.release_dir)")
 
     @property
     def plain(self) -> bool:
         """Plain multi-turn training: the rollout is one sample, its whole conversation."""
         return self.history_window == 0
 
+    @property
+    def _serves_hub_dataset(self) -> bool:
+        """The per-node servers would load `dataset` from the Hub (no local copy, no shared server)."""
+        return (not self.release_dir and self.env_server_url is None and bool(REPO_ID.match(self.dataset))
+                and not Path(self.dataset).exists())
+
     def serve_args(self) -> list[str]:
         """`awm-serve` arguments for a node's server: the local release copy if there is one, else the dataset."""
         if self.release_dir:
             source = ["--dataset", self.release_dir]
         else:
-            source = ["--dataset", self.dataset, *(["--revision", self.revision] if self.revision else [])]
+            source = ["--dataset", self.dataset, *(["--revision", self.revision] if self.revision else []),
+                      *(["--trust-remote-code"] if self._serves_hub_dataset else [])]
         judge = ["--judge-base-url", self.judge_base_url, "--judge-model", self.judge_model] if self.judge_base_url else []
         return [*source, "--workers", str(self.server_workers), *judge]

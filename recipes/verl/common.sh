@@ -48,6 +48,7 @@ done
 # every node's awm-serve then reads (put DATA_DIR on a file system every node sees).
 : "${AWM_DATASET:=awm/envs}"          # a Hub dataset repo or a local release folder (`awm release pack`)
 : "${AWM_REVISION=v1.0.0}"            # its version tag or commit; empty for a local folder
+: "${TRUST_REMOTE_CODE:=0}"           # 1: consent to running a Hub dataset's environment and verifier code
 : "${AWM_ENV_SERVER_URL=}"            # one awm-serve for all rollouts; empty: one per Ray node, started on demand
 : "${SERVER_WORKERS:=16}"             # worker processes of each node's awm-serve
 : "${SESSION_CONCURRENCY:=64}"        # session creations in flight per agent-loop worker
@@ -162,6 +163,7 @@ AWM_GRPO_OVERRIDES=(
     +awm.dataset="$(hydra_str "$AWM_DATASET")"
     +awm.revision="$(hydra_opt_str "$AWM_REVISION")"
     +awm.release_dir="$(hydra_str "$AWM_RELEASE_DIR")"
+    +awm.trust_remote_code="$([[ "$TRUST_REMOTE_CODE" == 1 ]] && echo true || echo false)"
     +awm.env_server_url="$(hydra_opt_str "$AWM_ENV_SERVER_URL")"
     +awm.server_workers="$SERVER_WORKERS"
     +awm.judge_base_url="$(hydra_opt_str "$JUDGE_BASE_URL")"
@@ -197,12 +199,22 @@ awm_grpo_prepare_data() {
             "PATH; activate the environment where awm-release[train] is installed, or set DATA_DIR" >&2
         exit 2
     fi
-    local revision=()
+    local revision=() consent=()
     if [[ -n "$AWM_REVISION" ]]; then
         revision=(--revision "$AWM_REVISION")
     fi
+    if [[ ! -d "$AWM_DATASET" ]]; then  # a Hub dataset: its code runs on every node, so only with consent
+        if [[ "$TRUST_REMOTE_CODE" != 1 ]]; then
+            echo "recipes/verl: $AWM_DATASET is a Hub dataset whose environment and verifier code the training" \
+                "servers execute (sandboxed); set TRUST_REMOTE_CODE=1 once you trust it, or point AWM_DATASET at a" \
+                "local release folder" >&2
+            exit 2
+        fi
+        consent=(--trust-remote-code)
+    fi
     echo "recipes/verl: writing the training data to $DATA_DIR (awm train data)" >&2
-    awm train data --dataset "$AWM_DATASET" "${revision[@]}" --out "$DATA_DIR" --release-dir "$AWM_RELEASE_DIR"
+    awm train data --dataset "$AWM_DATASET" "${revision[@]}" --out "$DATA_DIR" --release-dir "$AWM_RELEASE_DIR" \
+        "${consent[@]}"
 }
 
 # Runs verl with the shared overrides, then the launcher's arguments (so that those win).

@@ -11,7 +11,7 @@ from awm_release.bundle import Bundle
 from awm_release.database import build_template_image
 from awm_release.synthesis.envcheck import EnvironmentChecker
 from awm_release.synthesis.validation import Check
-from awm_release.verifier_pool import VerifierPool
+from awm_release.sandbox.verifier_pool import VerifierPool
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,22 @@
 """Judge a task from its initial and final database: code mode, sql mode (facts + LLM judge), or facts only.
 
-Verifier code is LLM-generated: it runs in sandboxed children of a warm fork-server pool
-(awm_release.verifier_pool), on throwaway copies of the databases, and its failures come back as data
-(`judge_error`), never as exceptions in the caller.
+Verifier code is LLM-generated: it runs in confined children of sandboxed fork servers
+(awm_release.sandbox.verifier_pool), on throwaway copies of the databases, and sends back data only. This
+module, in the trusted front, checks that data's shape, asks the LLM judge in sql mode, and maps the outcome
+to the reward: no bundle code can reach the reward. Failures come back as `judge_error`, never as exceptions.
 """
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from awm_release.bundle import CODE_VERIFIER_FUNCTION, SQL_VERIFIER_FUNCTION, Bundle
-from awm_release.judge import Judge
-from awm_release.rewards import reward_table
-from awm_release.verifier_pool import VerifierPool
+from awm_release.sandbox.judge import Judge
+from awm_release.sandbox.rewards import reward_table
+from awm_release.sandbox.verifier_pool import VerifierPool
 
 DEFAULT_TIMEOUT_S = 30.0
 CODE_VERDICTS = ("complete", "others")
@@ -84,18 +83,12 @@ async def verify(
                          "use mode 'facts' for the verifier's facts alone")
     table = reward_table(rewards)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="awm-verify-") as tmp:
-        initial_path, final_path = Path(tmp, "initial.db"), Path(tmp, "final.db")
-        initial_path.write_bytes(initial_image)
-        final_path.write_bytes(final_image)
-        args: list[Any] = [str(initial_path), str(final_path)]
-        if mode == "code":
-            args.append(final_answer)
-        if pool is None:
-            async with VerifierPool(size=1) as one_off:
-                outcome = await one_off.run(code, function, args, timeout_s)
-        else:
-            outcome = await pool.run(code, function, args, timeout_s)
+    extra_args: list[Any] = [final_answer] if mode == "code" else []
+    if pool is None:
+        async with VerifierPool(size=1) as one_off:
+            outcome = await one_off.run(code, function, initial_image, final_image, extra_args, timeout_s)
+    else:
+        outcome = await pool.run(code, function, initial_image, final_image, extra_args, timeout_s)
     verification = _interpret(mode, task_idx, outcome)
     if mode == "sql" and verification.result == "facts":
         verdict = await judge.judge(bundle.tasks[task_idx], verification.details or {}, calls or [], final_answer)
@@ -110,7 +103,7 @@ async def verify(
 
 def _interpret(mode: str, task_idx: int, outcome: dict[str, Any]) -> Verification:
     if not outcome.get("ok"):
-        error = {k: outcome.get(k) for k in ("error_type", "message", "line") if outcome.get(k) is not None}
+        error = {k: _short(outcome.get(k)) for k in ("error_type", "message", "line") if outcome.get(k) is not None}
         return Verification(mode, task_idx, "judge_error", error=error)
     value = outcome.get("value")
     if not isinstance(value, dict):
@@ -124,3 +117,10 @@ def _interpret(mode: str, task_idx: int, outcome: dict[str, Any]) -> Verificatio
         return Verification(mode, task_idx, "judge_error", details=value, error=error)
     details = {k: v for k, v in value.items() if k != "result"} or None
     return Verification(mode, task_idx, verdict, details=details)
+
+
+def _short(value: Any) -> Any:
+    """Error fields come from sandboxed code: keep them plain and short."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return str(value)[:2000]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 # AWM paper: complete 1.0, partially completed 0.1, everything else 0.0, and -1.0 for a step-level
@@ -22,8 +23,8 @@ def reward_table(overrides: Mapping[str, float] | None = None) -> dict[str, floa
     table = dict(DEFAULT_REWARDS)
     for outcome, value in (overrides or {}).items():
         if outcome not in DEFAULT_REWARDS:
-            raise ValueError(f"unknown outcome {outcome!r} in rewards; known: {', '.join(DEFAULT_REWARDS)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"reward for {outcome!r} must be a number, got {value!r}")
+            raise ValueError(f"unknown outcome {outcome[:80]!r} in rewards; known: {', '.join(DEFAULT_REWARDS)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"reward for {outcome!r} must be a finite number, got {str(value)[:40]}")
         table[outcome] = float(value)
     return table
