@@ -38,6 +38,11 @@ class NoteIn(BaseModel):
 def whoami():
     return {"module": __name__}  # "__main__" in the original's process: a divergence nobody needs fixed
 
+@app.get("/where", operation_id="where_am_i")
+def where_am_i():
+    import socket
+    return {"host": socket.gethostname()}  # "awm-sandbox" on both sides only if both run in the sandbox
+
 @app.post("/notes", operation_id="add_note")
 def add_note(note: NoteIn):
     with SessionLocal() as s:
@@ -102,7 +107,8 @@ def test_the_checker_catches_a_divergence_and_tells_improvements_and_free_verifi
                             'step 1 (whoami): body differs at $.module: here {"module": "awm_env_planted_1"}, original {"module": "__main__"}')]
     improvements = {f["label"]: f["detail"] for f in planted["findings"] if f["category"] == "improvement"}
     assert "the original serves no tool 'add_note' (another route on POST /notes took its place)" in improvements["add_note with the spec's examples"]
-    assert planted["tools"] == {"spec": None, "here": 3, "original": 2}
+    assert planted["tools"] == {"spec": None, "here": 4, "original": 3}
+    assert not any(f["label"].startswith("where_am_i") for f in planted["findings"])  # both run in the sandbox: "awm-sandbox"
     assert planted["complete_untouched"] == [0]
     assert run.returncode == 1  # a divergence fails the command
     assert "divergence: planted_1: whoami" in run.stdout and "complete on the untouched database" in run.stdout

@@ -17,6 +17,7 @@ from awm_release.bundle_io import read_bundles
 from awm_release.check.report import DIVERGENCE, FAULT_IN_BOTH, IMPROVEMENT, BundleReport, summary_json, summary_table
 from awm_release.check.runner import check_bundles
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
+from awm_release.sandbox.launch import SandboxUnavailable
 from awm_release.terminal import labelled, plain_console, print_error
 
 console = plain_console()
@@ -30,6 +31,8 @@ def check_command(
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write every finding (and totals) as JSON here.")] = None,
     jobs: Annotated[Optional[int], typer.Option(help="Bundles checked at once (default: one per core).")] = None,
     show: Annotated[int, typer.Option(help="Findings listed per bundle and category (divergences: all).")] = 5,
+    sandbox: Annotated[str, typer.Option(help="on: bundle code runs sandboxed on both sides (awm-serve's workers and the "
+                                              "original's servers); off: only for bundles you trust.")] = "on",
 ) -> None:
     """Run each bundle the original AWM way and in awm-serve, call every tool, and compare.
 
@@ -55,6 +58,9 @@ def check_command(
     except (BundleError, KeyError) as exc:
         print_error(err_console, exc.args[0] if isinstance(exc, KeyError) else str(exc))
         raise typer.Exit(2) from None
+    if sandbox not in ("on", "off"):
+        print_error(err_console, f"--sandbox takes 'on' or 'off', not {sandbox!r}")
+        raise typer.Exit(2)
     jobs = max(1, min(jobs or len(os.sched_getaffinity(0)), len(selected)))
     started = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -72,7 +78,11 @@ def check_command(
             if report.bundle_id in current:
                 progress.remove_task(current.pop(report.bundle_id))
 
-        reports = check_bundles(selected.values(), jobs=jobs, on_progress=on_progress, on_done=on_done)
+        try:
+            reports = check_bundles(selected.values(), jobs=jobs, sandbox=sandbox == "on", on_progress=on_progress, on_done=on_done)
+        except SandboxUnavailable as exc:
+            print_error(err_console, f"refusing to run bundle code: {exc}")
+            raise typer.Exit(2) from None
     wall = time.perf_counter() - started
     console.print(summary_table(reports))
     for report in reports:

@@ -9,7 +9,7 @@ that reused the code under test could not find its bugs.
 - server: the code with each line holding `create_engine(` replaced by an engine on that file, and the line
   holding `uvicorn.run(app` replaced by a run on HOST/PORT (the original also mounts fastapi-mcp there,
   which adds `/mcp` outside the OpenAPI and changes no tool; fastapi-mcp 0.4 does not install beside
-  mcp 2.x), run as its own process, which executes its module-level code against the file.
+  mcp 2.x), run as its own process (in awm-serve's sandbox), which executes its module-level code against the file.
 - tools: one per OpenAPI operation, keyed by operationId (a later operation with the same id replaces the
   earlier one); a call substitutes path parameters with `str(value)` unescaped, sends query and header
   parameters by name, and whatever remains as the JSON body of a POST, PUT or PATCH.
@@ -17,6 +17,7 @@ that reused the code under test could not find its bugs.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -32,6 +33,7 @@ import httpx
 
 from awm_release.bundle import Bundle
 from awm_release.check.compare import Outcome, outcome_of_response
+from awm_release.sandbox.launch import Sandbox
 
 STARTUP_TIMEOUT_S = 30.0
 
@@ -90,16 +92,31 @@ def original_server_code(env_code: str, db_path: Path, host: str, port: int) -> 
     return "\n".join(out)
 
 
-def launch_original(code_file: Path, workdir: Path, host: str, port: int, db_path: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+# Runs the rewritten code as `python server_code.py` would (module `__main__`), with the environment
+# variables `awm env start` sets: the sandbox starts every program with a fixed environment of its own.
+_RUN_AS_MAIN = ("import json, os, runpy, sys; os.environ.update(json.loads(sys.argv[2])); "
+                "code = sys.argv[1]; sys.argv = [code]; runpy.run_path(code, run_name='__main__')")
+
+
+def launch_original(code_file: Path, workdir: Path, host: str, port: int, db_path: Path, log: IO[bytes],
+                    sandbox: Sandbox) -> subprocess.Popen[bytes]:
     """Start the bundle's own server process: the one place where the checker runs bundle code.
 
-    Bundle code is untrusted; this is where it must be put inside the sandbox that awm-serve's workers use.
-    Until then it gets no inherited secrets: only PATH, a HOME of its own, and what `awm env start` sets.
+    Bundle code is untrusted, so it runs in the sandbox awm-serve's workers run in (bubblewrap: none of this
+    machine's files, environment or processes), with `workdir` (its code and database file) writable and the
+    host's loopback shared, because it listens on a TCP port as `awm env start`'s server does.
     """
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir), "PYTHONDONTWRITEBYTECODE": "1",
-           "HOST": host, "PORT": str(port), "DATABASE_PATH": f"sqlite:///{db_path}"}
-    return subprocess.Popen([sys.executable, str(code_file)], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    settings = {"HOST": host, "PORT": str(port), "DATABASE_PATH": f"sqlite:///{db_path}"}
+    launch = sandbox.launch([sys.executable, "-c", _RUN_AS_MAIN, str(code_file), json.dumps(settings)],
+                            writable=[str(workdir)], share_network=True)
+    if launch.user is not None:  # it runs as another user outside: hand it the folder it writes in
+        for path in [workdir, *workdir.iterdir()]:
+            os.chown(path, launch.user, launch.user)
+    try:
+        return subprocess.Popen(launch.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                **launch.popen_kwargs())
+    finally:
+        launch.close()
 
 
 @dataclass(frozen=True)
@@ -115,8 +132,10 @@ class Operation:
 class OriginalServer:
     """One bundle served the original way; `with OriginalServer(bundle, workdir, port) as server: server.call(...)`."""
 
-    def __init__(self, bundle: Bundle, workdir: Path, port: int, *, host: str = "127.0.0.1", call_timeout_s: float = 60.0):
+    def __init__(self, bundle: Bundle, workdir: Path, port: int, sandbox: Sandbox, *, host: str = "127.0.0.1",
+                 call_timeout_s: float = 60.0):
         self.bundle = bundle
+        self.sandbox = sandbox
         self.workdir = workdir
         self.host, self.port = host, port
         self.db_path = workdir / "final.db"
@@ -145,7 +164,7 @@ class OriginalServer:
         code_file = self.workdir / "server_code.py"
         code_file.write_text(original_server_code(self.bundle.env_code or "", self.db_path, self.host, self.port), encoding="utf-8")
         self._log = (self.workdir / "server.log").open("wb")
-        self.proc = launch_original(code_file, self.workdir, self.host, self.port, self.db_path, self._log)
+        self.proc = launch_original(code_file, self.workdir, self.host, self.port, self.db_path, self._log, self.sandbox)
         openapi = self._wait_for_openapi()
         self.operations, self.tool_names = operations_from_openapi(openapi)
         self._pristine = sqlite3.connect(":memory:")  # the database once module-level code has run: what resets restore

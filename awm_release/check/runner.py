@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from awm_release.check.original import OriginalServer, OriginalStartError
 from awm_release.check.report import AGREEMENT, DIVERGENCE, FAULT_IN_BOTH, IMPROVEMENT, BundleReport
 from awm_release.check.routing import RouteTable, misrouted
 from awm_release.routes import declared_routes
+from awm_release.sandbox.launch import Sandbox
 from awm_release.synthesis.probe import spec_endpoints
 from env_server.process import ServerProcess, free_port
 
@@ -79,8 +81,8 @@ class Ours:
         self.client.delete(f"/sessions/{self.session}")
 
 
-def check_bundle(bundle: Bundle, serve_url: str, workdir: Path, progress: Progress | None = None) -> BundleReport:
-    """Run every case of one bundle on both sides and classify each."""
+def check_bundle(bundle: Bundle, serve_url: str, workdir: Path, sandbox: Sandbox, progress: Progress | None = None) -> BundleReport:
+    """Run every case of one bundle on both sides and classify each (the original's process inside `sandbox`)."""
     started = time.perf_counter()
     report = BundleReport(bundle.bundle_id)
     report.tools["spec"] = len(spec_endpoints(bundle.api_spec)) if bundle.api_spec is not None else None
@@ -90,7 +92,7 @@ def check_bundle(bundle: Bundle, serve_url: str, workdir: Path, progress: Progre
     except (RuntimeError, httpx.HTTPError) as exc:
         report.status = f"not served by awm-serve: {exc}"
         return _finish(report, started)
-    original = OriginalServer(bundle, workdir / bundle.bundle_id, free_port())
+    original = OriginalServer(bundle, workdir / bundle.bundle_id, free_port(), sandbox)
     try:
         original.start()
     except OriginalStartError as exc:
@@ -252,28 +254,43 @@ def _finish(report: BundleReport, started: float) -> BundleReport:
 # ---------------------------------------------------------------------------------------------- many bundles
 
 
-def check_bundles(bundles: Iterable[Bundle], *, jobs: int | None = None, on_progress: Progress | None = None,
+def check_bundles(bundles: Iterable[Bundle], *, jobs: int | None = None, sandbox: bool = True, on_progress: Progress | None = None,
                   on_done: Callable[[BundleReport], None] | None = None) -> list[BundleReport]:
-    """Check every bundle, `jobs` at a time (default: one per core), against one awm-serve serving them all."""
+    """Check every bundle, `jobs` at a time (default: one per core), against one awm-serve serving them all.
+
+    Bundle code runs sandboxed on both sides (awm-serve's workers, the original's servers); `sandbox=False`
+    turns that off for code you trust. Raises SandboxUnavailable, before starting anything, where the sandbox
+    cannot be set up.
+    """
     bundles = list(bundles)
     jobs = max(1, min(jobs or len(os.sched_getaffinity(0)), len(bundles)))
+    checked_sandbox(sandbox)
     workdir = Path(tempfile.mkdtemp(prefix="awm-check-"))
     try:
         for bundle in bundles:
             write_bundle(bundle, workdir / "bundles")
-        with ServerProcess(["--bundles", str(workdir / "bundles"), "--workers", str(jobs)], log_level="error") as server:
-            return _check_in_parallel(bundles, server.url, workdir, jobs, on_progress, on_done)
+        serve = ["--bundles", str(workdir / "bundles"), "--workers", str(jobs), "--sandbox", "on" if sandbox else "off"]
+        with ServerProcess(serve, log_level="error") as server:
+            return _check_in_parallel(bundles, server.url, workdir, jobs, sandbox, on_progress, on_done)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _check_in_parallel(bundles: list[Bundle], url: str, workdir: Path, jobs: int, on_progress: Progress | None,
+@cache
+def checked_sandbox(enabled: bool) -> Sandbox:
+    """This process's sandbox for the original servers, proven to work (once per process)."""
+    sandbox = Sandbox(enabled=enabled)
+    sandbox.check()
+    return sandbox
+
+
+def _check_in_parallel(bundles: list[Bundle], url: str, workdir: Path, jobs: int, sandbox: bool, on_progress: Progress | None,
                        on_done: Callable[[BundleReport], None] | None) -> list[BundleReport]:
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=context) as pool:
         updates = manager.Queue()
-        futures = {pool.submit(_check_in_child, b.model_dump(mode="json"), url, str(workdir / "original"), updates): b.bundle_id
-                   for b in bundles}
+        futures = {pool.submit(_check_in_child, b.model_dump(mode="json"), url, str(workdir / "original"), sandbox, updates):
+                   b.bundle_id for b in bundles}
         reports: dict[str, BundleReport] = {}
         while len(reports) < len(futures):
             try:
@@ -290,6 +307,6 @@ def _check_in_parallel(bundles: list[Bundle], url: str, workdir: Path, jobs: int
         return [reports[b.bundle_id] for b in bundles]
 
 
-def _check_in_child(bundle_data: dict[str, Any], url: str, workdir: str, updates: Any) -> dict[str, Any]:
+def _check_in_child(bundle_data: dict[str, Any], url: str, workdir: str, sandbox: bool, updates: Any) -> dict[str, Any]:
     bundle = Bundle.model_validate(bundle_data)
-    return check_bundle(bundle, url, Path(workdir), lambda *update: updates.put(update)).to_json()
+    return check_bundle(bundle, url, Path(workdir), checked_sandbox(sandbox), lambda *update: updates.put(update)).to_json()
