@@ -32,8 +32,12 @@ def read_tools_without_arguments(bundle_id: str) -> list[str]:
             if e["method"] == "GET" and not any(p.get("required") for p in e.get("request_params", {}).values())]
 
 
-def test_soak_1024_sessions_times_10_calls(server):
-    """1,024 concurrent sessions over three bundles, ten calls each, on the default worker pool: no error at all."""
+def test_soak_1024_open_sessions_three_calls_each(server):
+    """1,024 sessions open at once over three bundles, three calls each, on the default worker pool: no error at all.
+
+    Three calls reach every read tool of every bundle across the sessions while all 1,024 are open; more calls
+    per session measure throughput, which is bench/bench_scale.py's job, not a test's (it kept the suite long).
+    """
     bundles = ["bookstore_1", "task_tracker_1", "clinic_booking_1"]
     tools = {b: read_tools_without_arguments(b) for b in bundles}
 
@@ -57,7 +61,7 @@ def test_soak_1024_sessions_times_10_calls(server):
 
             async def calls(i: int, session_id: str) -> None:
                 bundle_tools = tools[bundles[i % len(bundles)]]
-                for k in range(10):
+                for k in range(3):
                     tool = bundle_tools[(i + k) % len(bundle_tools)]
                     async with gate:
                         response = await client.post(f"/sessions/{session_id}/call", json={"tool": tool, "arguments": {}})
