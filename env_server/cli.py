@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 import os
 import signal
@@ -19,6 +18,7 @@ import uvicorn
 from awm_release.bundle import SERVING, Bundle, BundleError
 from awm_release.bundle_io import read_bundles
 from awm_release.demo import DEFAULT_DEMO_BUNDLE, demo_bundle_ids, load_demo_bundle
+from awm_release.listening import PortUnavailable, bind_port
 from awm_release.sandbox.judge import JudgeConfig
 from awm_release.sandbox.launch import Sandbox, SandboxUnavailable
 from awm_release.release.errors import ReleaseError
@@ -103,7 +103,10 @@ def serve(
                          verifier_timeout_s=verifier_timeout, verifier_pool_size=verifier_pool_size,
                          worker_memory_mb=worker_memory_mb, strict=strict, runs_dir=runs_dir, judge=judge,
                          max_body_bytes=max_body_bytes, worker_idle_timeout_s=worker_idle_timeout, sandbox=sandbox == "on")
-    listener = bind_listener(host, port)  # first: a taken port is one line now, not a banner and a traceback later
+    try:
+        listener = bind_port(host, port)  # first: a taken port is one line now, not a banner and a traceback later
+    except PortUnavailable as exc:
+        _fail(str(exc))
     walls = Sandbox(enabled=config.sandbox)
     try:
         info = walls.check()
@@ -186,33 +189,6 @@ class _Server(uvicorn.Server):
 def _fail(message: str) -> None:
     print_error(console, message)
     raise typer.Exit(2)
-
-
-def bind_listener(host: str, port: int) -> socket.socket:
-    """The listening socket, bound now; a port in use ends the command with what to do instead."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            _fail(f"port {port} on {host} is already in use (another awm-serve, or a model server?); "
-                  f"serve on another with --port, e.g. --port {_free_port_after(host, port)}")
-        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; check --host and --port")
-    return sock
-
-
-def _free_port_after(host: str, port: int) -> int:
-    """The next port above `port` that binds now (a suggestion; 0 when none of the next 50 is free)."""
-    for candidate in range(port + 1, min(port + 51, 65536)):
-        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-            try:
-                probe.bind((host, candidate))
-            except OSError:
-                continue
-            return candidate
-    return 0
 
 
 def select_bundles(bundle_ids: list[str], paths: list[Path], *, strict: bool = False) -> dict[str, Bundle]:

@@ -395,6 +395,6 @@ def test_awm_view_refuses_a_port_in_use_and_a_missing_folder(view, runs, tmp_pat
     port = view.url.rsplit(":", 1)[1].split("/")[0]
     busy = subprocess.run([sys.executable, "-m", "awm_release.cli", "view", str(runs["eval"]), "--port", port],
                           capture_output=True, text=True, timeout=60)
-    assert busy.returncode == 2 and f"port {port} on 127.0.0.1 is in use" in busy.stderr and "--port 0" in busy.stderr
+    assert busy.returncode == 2 and f"port {port} on 127.0.0.1 is already in use" in busy.stderr and "--port 0" in busy.stderr
     missing = run_cli(["view", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "is not a folder" in missing.output

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
+from awm_release.listening import PortUnavailable, bind_port
 from awm_release.terminal import plain_console, print_error
 from awm_release.viewer.db_diff import DatabaseDiff, diff_files
 from awm_release.viewer.run_folders import FINAL_DB, INITIAL_DB, NotFound, kind, run_root, scan
-from awm_release.viewer.server import ViewServerError, bind, serve, url_of
+from awm_release.viewer.server import serve, url_of
 from awm_release.viewer.tables import DatabaseUnreadable, show_value
 
 console = plain_console()
@@ -55,8 +56,9 @@ def view_command(
     """
     try:
         roots = [run_root(path) for path in run_dirs]
-        sock = bind(host, port)
-    except (NotFound, ViewServerError) as exc:
+        sock = bind_port(host, port)
+        sock.listen()  # now, so the URL printed below answers at once (a browser opened by --open)
+    except (NotFound, PortUnavailable) as exc:
         raise _fail(str(exc)) from None
     url = url_of(sock)
     console.print(f"awm view: {len(roots)} folder(s) at {url}  (Ctrl-C to stop)")
