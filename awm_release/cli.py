@@ -15,6 +15,7 @@ from awm_release.awm1k import read_awm1k, write_awm1k
 from awm_release.bundle import BundleError, bundle_from_dict
 from awm_release.bundle_io import iter_bundle_files, read_bundle, read_bundle_json, write_bundle
 from awm_release.inspection import Inspection, inspect_bundle
+from awm_release.lazy_commands import lazy_group
 from awm_release.release.reading import read_bundle_files
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
 from awm_release.terminal import labelled, plain_console, print_error
@@ -24,24 +25,15 @@ err_console = plain_console(stderr=True)  # errors stay on one line, greppable
 # Help is click's plain formatter everywhere (rich_markup_mode=None): Rich's option tables cut long option names and
 # values at 80 columns, and read bracketed text as markup.
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="Agent World Model release tooling: bundles, AWM-1K files, validation.")
-bundle_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Check and maintain bundle files.")
+                  help="Agent World Model release tooling: bundles, AWM-1K files, validation.",
+                  # Command groups of other modules, imported when used ("name": "module:attribute").
+                  cls=lazy_group(agent="awm_release.agent.cli:agent_command", view="awm_release.viewer.cli:view_command",
+                                 release="awm_release.release.cli:release_app", gen="awm_release.synthesis.cli:gen_app",
+                                 eval="awm_release.agent.cli:eval_app", train="awm_release.training.cli:train_app",
+                                 runs="awm_release.viewer.cli:runs_app"))
+bundle_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Check and maintain bundle files.",
+                         cls=lazy_group(check="awm_release.check.cli:check_command"))
 app.add_typer(bundle_app, name="bundle")
-# Command groups of other modules register below, one import and one add_typer line each.
-from awm_release.release.cli import release_app  # noqa: E402
-app.add_typer(release_app, name="release")
-from awm_release.synthesis.cli import gen_app  # noqa: E402
-app.add_typer(gen_app, name="gen")
-from awm_release.agent.cli import agent_command, eval_app  # noqa: E402
-app.command("agent")(agent_command)
-app.add_typer(eval_app, name="eval")
-from awm_release.training.cli import train_app  # noqa: E402
-app.add_typer(train_app, name="train")
-from awm_release.check.cli import check_command  # noqa: E402
-bundle_app.command("check")(check_command)
-from awm_release.viewer.cli import runs_app, view_command  # noqa: E402
-app.command("view")(view_command)
-app.add_typer(runs_app, name="runs")
 
 
 def _fail(message: str) -> typer.Exit:
