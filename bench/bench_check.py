@@ -29,7 +29,6 @@ from awm_release.check.routing import RouteTable
 from awm_release.check.runner import check_bundles, checked_sandbox
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
 from awm_release.routes import declared_routes
-from env_server.process import free_port
 from env_server.registry import hydrate_bundle
 
 RESULTS = Path(__file__).parent / "results"
@@ -47,7 +46,7 @@ def original_alone(bundle: Bundle, work: Path) -> tuple[float, int]:
     environment, _, _ = hydrate_bundle(bundle)  # only to list the tools as awm-serve would
     tools = [t.public() for t in environment.tools.values()]
     start = time.perf_counter()
-    with OriginalServer(bundle, work / bundle.bundle_id, free_port(), checked_sandbox(True)) as server:
+    with OriginalServer(bundle, work / bundle.bundle_id, checked_sandbox(True)) as server:
         seeds = server.database()
         cases = build_cases(tools, bundle.api_spec, SeedValues(seeds), RouteTable(declared_routes(bundle.env_code) or []))
         seeds.close()

@@ -9,6 +9,9 @@ import pytest
 
 from awm_release.bundle import Bundle
 from awm_release.bundle_io import write_bundle
+from awm_release.check.compare import Outcome
+from awm_release.check.original import OriginalServer
+from awm_release.check.runner import checked_sandbox
 
 DEMOS = ["bookstore_1", "task_tracker_1", "clinic_booking_1"]
 
@@ -41,7 +44,8 @@ def whoami():
 @app.get("/where", operation_id="where_am_i")
 def where_am_i():
     import socket
-    return {"host": socket.gethostname()}  # "awm-sandbox" on both sides only if both run in the sandbox
+    # "awm-sandbox" and no network but loopback, on both sides, only if both run in the sandbox
+    return {"host": socket.gethostname(), "interfaces": [name for _, name in socket.if_nameindex()]}
 
 @app.post("/notes", operation_id="add_note")
 def add_note(note: NoteIn):
@@ -108,7 +112,13 @@ def test_the_checker_catches_a_divergence_and_tells_improvements_and_free_verifi
     improvements = {f["label"]: f["detail"] for f in planted["findings"] if f["category"] == "improvement"}
     assert "the original serves no tool 'add_note' (another route on POST /notes took its place)" in improvements["add_note with the spec's examples"]
     assert planted["tools"] == {"spec": None, "here": 4, "original": 3}
-    assert not any(f["label"].startswith("where_am_i") for f in planted["findings"])  # both run in the sandbox: "awm-sandbox"
+    assert not any(f["label"].startswith("where_am_i") for f in planted["findings"])  # both sandboxed: "awm-sandbox", ["lo"]
     assert planted["complete_untouched"] == [0]
     assert run.returncode == 1  # a divergence fails the command
     assert "divergence: planted_1: whoami" in run.stdout and "complete on the untouched database" in run.stdout
+
+
+def test_the_original_runs_sandboxed_with_no_network_but_its_own_loopback(tmp_path):
+    """The one place the checker runs bundle code: in awm-serve's sandbox, listening on a unix socket in its folder."""
+    with OriginalServer(planted_bundle(), tmp_path / "planted_1", checked_sandbox(True)) as original:
+        assert original.call("where_am_i", {}) == Outcome("ok", 200, {"host": "awm-sandbox", "interfaces": ["lo"]})

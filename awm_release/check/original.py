@@ -7,9 +7,10 @@ that reused the code under test could not find its bugs.
 - database: a file; per table its DDL then its indexes, a failure abandoning the rest of that table; commit;
   then, on a new connection with `PRAGMA foreign_keys = ON`, every seed statement, failures skipped; commit.
 - server: the code with each line holding `create_engine(` replaced by an engine on that file, and the line
-  holding `uvicorn.run(app` replaced by a run on HOST/PORT (the original also mounts fastapi-mcp there,
-  which adds `/mcp` outside the OpenAPI and changes no tool; fastapi-mcp 0.4 does not install beside
-  mcp 2.x), run as its own process (in awm-serve's sandbox), which executes its module-level code against the file.
+  holding `uvicorn.run(app` replaced by a run on a unix socket where the original listens on HOST/PORT (the
+  sandbox has no network; the original also mounts fastapi-mcp there, which adds `/mcp` outside the OpenAPI and
+  changes no tool; fastapi-mcp 0.4 does not install beside mcp 2.x), run as its own process (in awm-serve's
+  sandbox), which executes its module-level code against the file.
 - tools: one per OpenAPI operation, keyed by operationId (a later operation with the same id replaces the
   earlier one); a call substitutes path parameters with `str(value)` unescaped, sends query and header
   parameters by name, and whatever remains as the JSON body of a POST, PUT or PATCH.
@@ -23,7 +24,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,9 @@ from awm_release.check.compare import Outcome, outcome_of_response
 from awm_release.sandbox.launch import Sandbox
 
 STARTUP_TIMEOUT_S = 30.0
+# Where `awm env start` would listen: set in the server's environment and sent as the Host header, as there.
+NOMINAL_HOST, NOMINAL_PORT = "127.0.0.1", 8000
+MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes, the last one a NUL
 
 
 class OriginalStartError(RuntimeError):
@@ -72,22 +75,16 @@ def build_original_database(bundle: Bundle, path: Path) -> None:
         conn.close()
 
 
-def original_server_code(env_code: str, db_path: Path, host: str, port: int) -> str:
-    """The code `awm env start` writes to temp_server_<scenario>.py, less the fastapi-mcp mount."""
+def original_server_code(env_code: str, db_path: Path, socket_path: Path) -> str:
+    """The code `awm env start` writes to temp_server_<scenario>.py, less the fastapi-mcp mount, on a unix socket."""
     out = ["import warnings", 'warnings.filterwarnings("ignore", category=DeprecationWarning)']
     for line in env_code.split("\n"):
         if "create_engine(" in line:
             left = line.split("create_engine(")[0]
             line = f"{left}create_engine('sqlite:///{db_path}', connect_args={{'check_same_thread': False}})"
         if "uvicorn.run(app" in line:
-            prelude = f"""
-            import os
-            host = os.environ.get('HOST', '{host}')
-            port = os.environ.get('PORT', {port})
-            print(f'Server starting on port={{port}}')
-            """
-            out += textwrap.indent(textwrap.dedent(prelude).strip(), " " * 4).split("\n")
-            line = "    uvicorn.run(app, host=host, port=int(port))"
+            out.append(f"    print('Server starting on {socket_path}')")
+            line = f"    uvicorn.run(app, uds={str(socket_path)!r})"
         out.append(line)
     return "\n".join(out)
 
@@ -98,17 +95,16 @@ _RUN_AS_MAIN = ("import json, os, runpy, sys; os.environ.update(json.loads(sys.a
                 "code = sys.argv[1]; sys.argv = [code]; runpy.run_path(code, run_name='__main__')")
 
 
-def launch_original(code_file: Path, workdir: Path, host: str, port: int, db_path: Path, log: IO[bytes],
-                    sandbox: Sandbox) -> subprocess.Popen[bytes]:
+def launch_original(code_file: Path, workdir: Path, db_path: Path, log: IO[bytes], sandbox: Sandbox) -> subprocess.Popen[bytes]:
     """Start the bundle's own server process: the one place where the checker runs bundle code.
 
     Bundle code is untrusted, so it runs in the sandbox awm-serve's workers run in (bubblewrap: none of this
-    machine's files, environment or processes), with `workdir` (its code and database file) writable and the
-    host's loopback shared, because it listens on a TCP port as `awm env start`'s server does.
+    machine's files, environment, processes or network), with `workdir` (its code, its database file and the
+    unix socket it listens on) writable.
     """
-    settings = {"HOST": host, "PORT": str(port), "DATABASE_PATH": f"sqlite:///{db_path}"}
+    settings = {"HOST": NOMINAL_HOST, "PORT": str(NOMINAL_PORT), "DATABASE_PATH": f"sqlite:///{db_path}"}
     launch = sandbox.launch([sys.executable, "-c", _RUN_AS_MAIN, str(code_file), json.dumps(settings)],
-                            writable=[str(workdir)], share_network=True)
+                            writable=[str(workdir)])
     if launch.user is not None:  # it runs as another user outside: hand it the folder it writes in
         for path in [workdir, *workdir.iterdir()]:
             os.chown(path, launch.user, launch.user)
@@ -130,15 +126,14 @@ class Operation:
 
 
 class OriginalServer:
-    """One bundle served the original way; `with OriginalServer(bundle, workdir, port) as server: server.call(...)`."""
+    """One bundle served the original way; `with OriginalServer(bundle, workdir, sandbox) as server: server.call(...)`."""
 
-    def __init__(self, bundle: Bundle, workdir: Path, port: int, sandbox: Sandbox, *, host: str = "127.0.0.1",
-                 call_timeout_s: float = 60.0):
+    def __init__(self, bundle: Bundle, workdir: Path, sandbox: Sandbox, *, call_timeout_s: float = 60.0):
         self.bundle = bundle
         self.sandbox = sandbox
         self.workdir = workdir
-        self.host, self.port = host, port
         self.db_path = workdir / "final.db"
+        self.socket_path = workdir / "server.sock"
         self.call_timeout_s = call_timeout_s
         self.proc: subprocess.Popen[bytes] | None = None
         self.operations: dict[str, Operation] = {}
@@ -147,8 +142,9 @@ class OriginalServer:
         self._clean_counter = b""
         # No keep-alive: uvicorn closes idle connections after 5 s, and a call on a connection it just closed
         # would read as a crash of the original.
-        self._client = httpx.Client(base_url=f"http://{host}:{port}", timeout=call_timeout_s,
-                                    limits=httpx.Limits(max_keepalive_connections=0))
+        transport = httpx.HTTPTransport(uds=str(self.socket_path), limits=httpx.Limits(max_keepalive_connections=0))
+        self._client = httpx.Client(base_url=f"http://{NOMINAL_HOST}:{NOMINAL_PORT}", transport=transport,
+                                    timeout=call_timeout_s)
 
     def __enter__(self) -> OriginalServer:
         self.start()
@@ -158,13 +154,16 @@ class OriginalServer:
         self.stop()
 
     def start(self) -> None:
+        if len(os.fsencode(self.socket_path)) > MAX_SOCKET_PATH:
+            raise OriginalStartError(f"the original's socket path {self.socket_path} is longer than a unix socket allows "
+                                     f"({MAX_SOCKET_PATH} bytes): set TMPDIR to a shorter folder")
         self.workdir.mkdir(parents=True, exist_ok=True)
         build_original_database(self.bundle, self.db_path)
         shutil.copy2(self.db_path, self.workdir / "initial.db")
         code_file = self.workdir / "server_code.py"
-        code_file.write_text(original_server_code(self.bundle.env_code or "", self.db_path, self.host, self.port), encoding="utf-8")
+        code_file.write_text(original_server_code(self.bundle.env_code or "", self.db_path, self.socket_path), encoding="utf-8")
         self._log = (self.workdir / "server.log").open("wb")
-        self.proc = launch_original(code_file, self.workdir, self.host, self.port, self.db_path, self._log, self.sandbox)
+        self.proc = launch_original(code_file, self.workdir, self.db_path, self._log, self.sandbox)
         openapi = self._wait_for_openapi()
         self.operations, self.tool_names = operations_from_openapi(openapi)
         self._pristine = sqlite3.connect(":memory:")  # the database once module-level code has run: what resets restore

@@ -36,7 +36,7 @@ from awm_release.check.routing import RouteTable, misrouted
 from awm_release.routes import declared_routes
 from awm_release.sandbox.launch import Sandbox
 from awm_release.synthesis.probe import spec_endpoints
-from env_server.process import ServerProcess, free_port
+from env_server.process import ServerProcess
 
 Progress = Callable[[str, int, int], None]  # (bundle_id, cases done, cases in all)
 
@@ -92,7 +92,7 @@ def check_bundle(bundle: Bundle, serve_url: str, workdir: Path, sandbox: Sandbox
     except (RuntimeError, httpx.HTTPError) as exc:
         report.status = f"not served by awm-serve: {exc}"
         return _finish(report, started)
-    original = OriginalServer(bundle, workdir / bundle.bundle_id, free_port(), sandbox)
+    original = OriginalServer(bundle, workdir / bundle.bundle_id, sandbox)
     try:
         original.start()
     except OriginalStartError as exc:

@@ -132,14 +132,12 @@ class Sandbox:
 
     # ------------------------------------------------------------------ the public API
 
-    def launch(self, argv: Sequence[str], *, pass_fds: Iterable[int] = (), writable: Iterable[str] = (),
-               share_network: bool = False) -> Launch:
+    def launch(self, argv: Sequence[str], *, pass_fds: Iterable[int] = (), writable: Iterable[str] = ()) -> Launch:
         """How to start `argv` (a command whose program lives in the runtime view, e.g. sys.executable).
 
         `pass_fds` stay open inside (a channel made before the sandbox: the only way in or out). `writable` host
         folders are bound read-write at the same path (e.g. where a server may create its unix socket, the only
-        way to reach a listener in a sandbox without network). `share_network=True` keeps the host's network
-        namespace: a weaker sandbox, for a program that must listen on a loopback TCP port.
+        way to reach a listener in a sandbox without network).
         """
         pass_fds = tuple(pass_fds)
         if not self.enabled:
@@ -152,9 +150,8 @@ class Sandbox:
         os.lseek(seccomp_fd, 0, os.SEEK_SET)
         args = [binary, "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-                "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "awm-sandbox", "--clearenv"]
-        if not share_network:
-            args.append("--unshare-net")
+                "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "awm-sandbox", "--clearenv",
+                "--unshare-net"]
         for key, value in scrubbed_env().items():
             args += ["--setenv", key, value]
         args += ["--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]  # first: binds may lie below
@@ -169,7 +166,7 @@ class Sandbox:
 
     def popen(self, argv: Sequence[str], **kwargs: Any) -> subprocess.Popen:
         """subprocess.Popen of `argv` in the sandbox; keyword arguments as in `launch` plus Popen's own."""
-        options = {k: kwargs.pop(k) for k in ("pass_fds", "writable", "share_network") if k in kwargs}
+        options = {k: kwargs.pop(k) for k in ("pass_fds", "writable") if k in kwargs}
         launch = self.launch(argv, **options)
         try:
             return subprocess.Popen(launch.argv, **launch.popen_kwargs(), **kwargs)
