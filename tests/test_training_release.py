@@ -37,6 +37,7 @@ from awm_release.release.publish import execute_push, plan_push
 from awm_release.training.model_release import (
     card_facts, find_checkpoint, find_run_config, load_evaluation, merge_checkpoint, merge_command, plan_model_push,
     read_run_settings, render_model_card)
+from env_server.process import free_port
 from tests.test_release_hub import LoopbackHub, _HubHandler
 from tests.test_release_pack import pack_sample_and_demo
 from tests.test_verl_config import compose_trainer, dry_run
@@ -251,6 +252,20 @@ def test_push_is_one_commit_tagged_and_a_version_is_never_reused(dry_run_release
     newer = execute_push(update, api)
     assert "LICENSE" in repo.commits[newer] and "model-00002-of-00002.safetensors" not in repo.commits[newer]
     assert repo.tags == {"v1.0.0": commit, "v1.1.0": newer}
+
+
+def test_an_offline_plan_checks_the_folder_and_says_what_it_could_not_check(dry_run_release, hub) -> None:
+    _, out = dry_run_release
+    nowhere = HfApi(endpoint=f"http://127.0.0.1:{free_port()}", token="hf_loopback")  # asked, it would raise
+    plan = plan_model_push(out, "me/qwen3-8b-awm", nowhere, commit_message="release", tag="1.0.0",
+                           offline="no connection to the Hub")
+    lines = plan.describe()
+    assert lines[0] == "create model repo me/qwen3-8b-awm if it does not exist"
+    assert "  upload model.safetensors" in lines and "tag the commit v1.0.0" in lines
+    assert lines[-1].startswith("not checked, because the Hub could not be asked (no connection to the Hub): whether "
+                                "me/qwen3-8b-awm exists, whether its tag v1.0.0 is taken")
+    with pytest.raises(ReleaseError, match="not a complete Hugging Face model folder, it lacks config.json"):  # offline, the folder is still checked
+        plan_model_push(out.parent, "me/x", nowhere, commit_message="m", offline="no connection to the Hub")
 
 
 def test_cli_pushes_a_merged_folder_and_reports_problems_in_one_line(dry_run_release, run_root, hub) -> None:

@@ -80,8 +80,14 @@ def check_repo_id(repo_id: str, option: str, example: str) -> None:
         raise ReleaseError(f"{option} {repo_id!r}: give the owner too, e.g. {example}")
 
 
-def remote_repo(api: HfApi, repo_id: str, repo_type: str, *, tag: str | None, new_version_hint: str) -> RemoteRepo:
-    """The repo's main and files; refuses a `tag` that exists, since published versions are immutable."""
+def remote_repo(api: HfApi, repo_id: str, repo_type: str, *, tag: str | None, new_version_hint: str,
+                offline: str | None = None) -> RemoteRepo:
+    """The repo's main and files; refuses a `tag` that exists, since published versions are immutable.
+
+    With `offline` (why the Hub cannot be asked) nothing is asked: an offline plan reads as for a new repo.
+    """
+    if offline:
+        return RemoteRepo(exists=False, main=None, files=())
     with hub_errors(f"{repo_id}: listing its tags", "check HF_TOKEN / `hf auth login`"):
         try:
             refs = api.list_repo_refs(repo_id, repo_type=repo_type)
@@ -112,8 +118,8 @@ def plan_push(folder: str | os.PathLike, repo_id: str, api: HfApi, *, private: b
     if not (root / CARD_FILE).is_file():
         raise ReleaseError(f"{root}: no {CARD_FILE} (the dataset card); re-pack the folder with `awm release pack`")
     uploads = (CARD_FILE, MANIFEST_FILE, *sorted(manifest.files))
-    remote = (RemoteRepo(exists=False, main=None, files=()) if offline else
-              remote_repo(api, repo_id, REPO_TYPE, tag=manifest.tag, new_version_hint="re-pack with a new --version and push that"))
+    remote = remote_repo(api, repo_id, REPO_TYPE, tag=manifest.tag, new_version_hint="re-pack with a new --version and push that",
+                         offline=offline)
     deletions = tuple(sorted(p for p in remote.files if p.startswith("data/") and p not in uploads))
     counts = manifest.counts
     message = f"awm-release {manifest.version}: {counts['environments']:,} environments, {counts['tasks_total']:,} tasks"

@@ -91,7 +91,8 @@ def release_model(
                                                           show_default=False)] = None,
     private: Annotated[bool, typer.Option(help="Create the repo private (only when it does not exist yet).")] = False,
     dry_run: Annotated[bool, typer.Option(help="Merge and write the model folder and its card, print the push plan; "
-                                               "send nothing.")] = False,
+                                               "send nothing. Offline, the plan says what it could not check on the "
+                                               "Hub.")] = False,
 ) -> None:
     """Publish a trained model: merge the final verl checkpoint into a Hugging Face model folder, write its
     model card, and push it to a Hub model repo.
@@ -117,6 +118,7 @@ def release_model(
 
     from awm_release.atomic import write_atomic  # noqa: PLC0415
     from awm_release.release.manifest import normalize_version  # noqa: PLC0415
+    from awm_release.release.hub_access import hub_unreachable  # noqa: PLC0415
     from awm_release.release.publish import execute_push  # noqa: PLC0415
     from awm_release.training.model_release import (  # noqa: PLC0415
         CARD_FILE, card_facts, check_model_folder, find_checkpoint, find_run_config, load_evaluation, merge_checkpoint,
@@ -150,7 +152,7 @@ def release_model(
         console.print(f"{folder}: model and card ({folder / CARD_FILE}) ready", highlight=False)
         api = HfApi()
         plan = plan_model_push(folder, repo_id, api, commit_message=commit_message or facts.commit_message(),
-                               private=private, tag=tag)
+                               private=private, tag=tag, offline=hub_unreachable() if dry_run else None)
         for line in plan.describe():
             console.print(line, highlight=False)
         if dry_run:

@@ -349,9 +349,12 @@ def render_model_card(facts: CardFacts, template: str | os.PathLike | None = Non
 
 
 def plan_model_push(folder: str | os.PathLike, repo_id: str, api: HfApi, *, commit_message: str,
-                    private: bool = False, tag: str | None = None) -> PushPlan:
+                    private: bool = False, tag: str | None = None, offline: str | None = None) -> PushPlan:
     """Check the model folder and the repo and list the operations: every file of the folder, and the deletion of
-    weight files an earlier push left that this model does not have. Refuses a tag that exists."""
+    weight files an earlier push left that this model does not have. Refuses a tag that exists.
+
+    With `offline` (why the Hub cannot be asked), only the folder is checked and the plan says what was not.
+    """
     from awm_release.release.publish import PushPlan, check_repo_id, remote_repo  # noqa: PLC0415
 
     root = Path(folder)
@@ -362,10 +365,10 @@ def plan_model_push(folder: str | os.PathLike, repo_id: str, api: HfApi, *, comm
     version_tag = f"v{normalize_version(tag)}" if tag is not None else None
     uploads = tuple(sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
                            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)))
-    remote = remote_repo(api, repo_id, REPO_TYPE, tag=version_tag, new_version_hint="pass a new --tag")
+    remote = remote_repo(api, repo_id, REPO_TYPE, tag=version_tag, new_version_hint="pass a new --tag", offline=offline)
     deletions = tuple(sorted(p for p in remote.files if p.endswith(WEIGHT_SUFFIXES) and p not in uploads))
-    return PushPlan(root, repo_id, REPO_TYPE, version_tag, f"awm-release model {version_tag}", not remote.exists, private,
-                    remote.main, uploads, deletions, commit_message)
+    return PushPlan(root, repo_id, REPO_TYPE, version_tag, f"awm-release model {version_tag}", not (remote.exists or offline),
+                    private, remote.main, uploads, deletions, commit_message, unchecked=offline)
 
 
 def _step_and_root(step_dir: Path) -> tuple[int | None, Path | None]:
