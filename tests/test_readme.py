@@ -149,10 +149,11 @@ def check_command(argv: list[str]) -> str | None:
     command: Any = typer.main.get_command(app)  # typer 0.29 vendors click: no click.Group to test against
     path = []
     for word in argv[1:]:
-        if hasattr(command, "commands") and word in command.commands:
-            command = command.commands[word]
+        found = command.get_command(None, word) if hasattr(command, "get_command") else None  # lazy groups load here
+        if found is not None:
+            command = found
             path.append(word)
-        elif hasattr(command, "commands") and not word.startswith("-"):
+        elif hasattr(command, "get_command") and not word.startswith("-"):
             return f"{program} has no command {' '.join([*path, word])!r}"
         else:
             break
