@@ -36,6 +36,7 @@ console = plain_console(stderr=True)
 # Plain help (click's formatter): at 80 columns Rich's option table cuts long option names.
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_show_locals=False)
 JUDGE_KEY_VARIABLES = ("AWM_JUDGE_API_KEY", "OPENAI_API_KEY")
+PARENT_POLL_S = 0.5  # how often --exit-with-parent looks for its parent
 
 
 @app.command(
@@ -84,8 +85,10 @@ def serve(
     judge_base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible endpoint of the LLM judge for sql-mode verification.")] = None,
     judge_model: Annotated[Optional[str], typer.Option(help="Model name of the LLM judge.")] = None,
     strict: Annotated[bool, typer.Option(help="All or nothing: refuse to start if any bundle has a problem (an unreadable file, a verifier that does not parse, a failed SQL statement). By default such parts are skipped with one line each, failed seed statements are skipped as the original AWM runtime skips them, and the rest is served.")] = False,
+    exit_with_parent: Annotated[bool, typer.Option(help="Shut down (workers included) once the process that started awm-serve is gone, even when it was killed with SIGKILL: for launchers such as the training fleet's Ray actors.")] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
+    parent = os.getppid() if exit_with_parent else None  # first: the longer we wait, the likelier it is gone already
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ["AWM_LOG_LEVEL"] = log_level
     if (judge_base_url is None) != (judge_model is None):
@@ -132,14 +135,14 @@ def serve(
     try:
         import uvloop
     except ImportError:
-        code = asyncio.run(_run(selected, preload, config, walls, listener, log_level))
+        code = asyncio.run(_run(selected, preload, config, walls, listener, log_level, parent))
     else:
-        code = uvloop.run(_run(selected, preload, config, walls, listener, log_level))
+        code = uvloop.run(_run(selected, preload, config, walls, listener, log_level, parent))
     raise typer.Exit(code)
 
 
 async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeConfig, walls: Sandbox, listener: socket.socket,
-               log_level: str) -> int:
+               log_level: str, parent: int | None) -> int:
     registry = BundleRegistry(selected, strict=config.strict)
     backend: SessionBackend = (WorkerPool(registry, config, walls) if config.workers > 0
                                else SessionManager(registry, config, Judging(config, walls)))
@@ -160,7 +163,10 @@ async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeCon
         app = create_app(backend, idle_timeout_s=config.idle_timeout_s, max_body_bytes=config.max_body_bytes,
                          sandbox_info=walls.info)
         server = _Server(uvicorn.Config(app, log_level=log_level.lower(), access_log=False))
+        watch = asyncio.create_task(_stop_when_orphaned(server, parent)) if parent is not None else None
         await server.serve(sockets=[listener])
+        if watch is not None:
+            watch.cancel()
         return 0 if server.started else 1
     except HostError as exc:
         print_error(console, exc.message)
@@ -168,6 +174,14 @@ async def _run(selected: dict[str, Bundle], preload: list[str], config: ServeCon
     finally:
         listener.close()
         await backend.shutdown()
+
+
+async def _stop_when_orphaned(server: uvicorn.Server, parent: int) -> None:
+    """Shut down as on SIGTERM once `parent` is gone (this process has a new parent: the one who started it died)."""
+    while os.getppid() == parent:
+        await asyncio.sleep(PARENT_POLL_S)
+    logging.getLogger("awm.serve").warning("the process that started awm-serve (pid %d) is gone: shutting down", parent)
+    server.handle_exit(signal.SIGTERM, None)
 
 
 class _Server(uvicorn.Server):

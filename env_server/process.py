@@ -19,7 +19,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class ServerProcess:
-    """`with ServerProcess(["bookstore_1"]) as server: httpx.get(server.url + "/health")`."""
+    """`with ServerProcess(["bookstore_1"]) as server: httpx.get(server.url + "/health")`.
+
+    The server is started with --exit-with-parent: it never outlives this process, even one killed with SIGKILL.
+    """
 
     def __init__(self, args: list[str], *, host: str = "127.0.0.1", port: int | None = None,
                  startup_timeout_s: float = 60.0, log_level: str = "warning"):
@@ -27,7 +30,7 @@ class ServerProcess:
         self.port = port or free_port(host)
         self.url = f"http://{host}:{self.port}"
         self.command = [sys.executable, "-m", "env_server.cli", *args, "--host", host, "--port", str(self.port),
-                        "--log-level", log_level]
+                        "--log-level", log_level, "--exit-with-parent"]
         self.startup_timeout_s = startup_timeout_s
         self.proc: subprocess.Popen[str] | None = None
 

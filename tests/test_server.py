@@ -7,7 +7,10 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
+from pathlib import Path
 
+import httpx
 import pytest
 from mcp.client.client import Client
 from mcp.shared.exceptions import MCPError
@@ -247,3 +250,37 @@ def test_broken_bundles_are_refused_at_start_with_the_reason(tmp_path):
 
     unknown = start_failure(["atlantis_1"])
     assert unknown.returncode == 2 and "unknown bundle(s) atlantis_1; available: bookstore_1" in unknown.stderr
+
+
+def test_a_server_whose_launcher_is_killed_shuts_down_with_its_workers():
+    """ServerProcess starts awm-serve with --exit-with-parent: a launcher killed with SIGKILL (a Ray actor of the
+    training fleet) leaves no server, zygote or worker behind."""
+    launcher_code = ("import time; from env_server.process import ServerProcess; "
+                     "s = ServerProcess(['bookstore_1', '--workers', '1']).start(); "
+                     "print(s.pid, s.url, flush=True); time.sleep(300)")
+    launcher = subprocess.Popen([sys.executable, "-c", launcher_code], stdout=subprocess.PIPE, text=True)
+    try:
+        pid, url = launcher.stdout.readline().split()
+        assert httpx.post(f"{url}/sessions", json={}, timeout=30).status_code == 201  # a worker runs
+        family = descendants(int(pid))
+        assert len(family) >= 2, family  # at least the sandbox's launcher and the zygote
+    finally:
+        launcher.kill()
+        launcher.wait()
+    deadline = time.monotonic() + 30
+    while (alive := [p for p in [int(pid), *family] if running(p)]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert alive == [], f"still running after the launcher was killed: {alive}"
+
+
+def descendants(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [d for c in map(int, children) for d in (c, *descendants(c))]
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie waits for whoever reaps orphans here)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
