@@ -8,9 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import typer
 
 from awm_release.awm1k import read_awm1k
 from awm_release.bundle_io import write_bundle
+from awm_release.cli import app as awm_app
 from env_server.process import ServerProcess
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,6 +32,21 @@ def private_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+@pytest.fixture(scope="session", autouse=True)
+def command_groups_imported() -> None:
+    """Import every lazily loaded `awm` command group now, as one `awm` process imports its group before anything
+    changes its environment: Rich fixes a console's width from COLUMNS when it is made (at its module's import), so
+    a group first imported inside a test's `CliRunner(env={"COLUMNS": ...})` would keep that width for every later test.
+    """
+    def resolve(group: typer.core.TyperGroup) -> None:
+        for name in group.list_commands(None):
+            command = group.get_command(None, name)
+            if isinstance(command, typer.core.TyperGroup):
+                resolve(command)
+
+    resolve(typer.main.get_command(awm_app))
 
 
 @pytest.fixture(scope="session")

@@ -206,7 +206,7 @@ def test_nothing_the_server_started_outlives_it(attacked):
 
 
 def test_hub_datasets_need_consent_before_anything_runs():
-    run = subprocess.run([sys.executable, "-m", "env_server.cli", "e_commerce_33", "--dataset", "someone/envs"],
+    run = subprocess.run([sys.executable, "-m", "env_server.cli", "e_commerce_33", "--dataset", "someone/envs", "--port", "0"],
                          capture_output=True, text=True, timeout=60, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert run.returncode == 2 and "--trust-remote-code" in run.stdout + run.stderr
 

@@ -8,9 +8,9 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from mcp.client.client import Client
 from mcp.shared.exceptions import MCPError
@@ -262,25 +262,21 @@ def test_a_server_whose_launcher_is_killed_shuts_down_with_its_workers():
     try:
         pid, url = launcher.stdout.readline().split()
         assert httpx.post(f"{url}/sessions", json={}, timeout=30).status_code == 201  # a worker runs
-        family = descendants(int(pid))
-        assert len(family) >= 2, family  # at least the sandbox's launcher and the zygote
+        server = psutil.Process(int(pid))
+        family = [server, *server.children(recursive=True)]
+        assert len(family) >= 3, family  # the server, the sandbox's launcher and the zygote at least
     finally:
         launcher.kill()
         launcher.wait()
     deadline = time.monotonic() + 30
-    while (alive := [p for p in [int(pid), *family] if running(p)]) and time.monotonic() < deadline:
+    while (alive := [p.pid for p in family if running(p)]) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert alive == [], f"still running after the launcher was killed: {alive}"
 
 
-def descendants(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [d for c in map(int, children) for d in (c, *descendants(c))]
-
-
-def running(pid: int) -> bool:
+def running(process: psutil.Process) -> bool:
     """Alive and not a zombie (an orphan's zombie waits for whoever reaps orphans here)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
