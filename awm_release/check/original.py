@@ -103,16 +103,8 @@ def launch_original(code_file: Path, workdir: Path, db_path: Path, log: IO[bytes
     unix socket it listens on) writable.
     """
     settings = {"HOST": NOMINAL_HOST, "PORT": str(NOMINAL_PORT), "DATABASE_PATH": f"sqlite:///{db_path}"}
-    launch = sandbox.launch([sys.executable, "-c", _RUN_AS_MAIN, str(code_file), json.dumps(settings)],
-                            writable=[str(workdir)])
-    if launch.user is not None:  # it runs as another user outside: hand it the folder it writes in
-        for path in [workdir, *workdir.iterdir()]:
-            os.chown(path, launch.user, launch.user)
-    try:
-        return subprocess.Popen(launch.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                **launch.popen_kwargs())
-    finally:
-        launch.close()
+    return sandbox.popen([sys.executable, "-c", _RUN_AS_MAIN, str(code_file), json.dumps(settings)],
+                         writable=[str(workdir)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,8 @@ class Sandbox:
 
         `pass_fds` stay open inside (a channel made before the sandbox: the only way in or out). `writable` host
         folders are bound read-write at the same path (e.g. where a server may create its unix socket, the only
-        way to reach a listener in a sandbox without network).
+        way to reach a listener in a sandbox without network); when the program runs as another user outside (the
+        front runs as root), each is handed to that user, with what it holds now, or nothing in it could be written.
         """
         pass_fds = tuple(pass_fds)
         if not self.enabled:
@@ -160,6 +161,9 @@ class Sandbox:
             args += ["--ro-bind", str(path), str(path)]
         for path in writable:
             args += ["--bind", str(path), str(path)]
+            if self._host_user is not None:
+                for owned in [Path(path), *Path(path).iterdir()]:
+                    os.chown(owned, self._host_user, self._host_user)
         program = os.path.abspath(argv[0]) if "/" in argv[0] else argv[0]  # `bench/../.venv/...`: bench/ is not in the view
         args += ["--chdir", "/tmp", "--seccomp", str(seccomp_fd), "--", program, *argv[1:]]
         return Launch(args, (*pass_fds, seccomp_fd), scrubbed_env(), self._host_user, owned_fds=(seccomp_fd,))
