@@ -22,7 +22,7 @@ from awm_release.listening import PortUnavailable, bind_port
 from awm_release.sandbox.judge import JudgeConfig
 from awm_release.sandbox.launch import Sandbox, SandboxUnavailable
 from awm_release.release.errors import ReleaseError
-from awm_release.release.load import load_bundles
+from awm_release.release.load import load_bundles, require_consent
 from awm_release.terminal import labelled, plain_console, print_error
 from env_server.app import create_app
 from env_server.config import ServeConfig
@@ -107,8 +107,10 @@ def serve(
                          worker_memory_mb=worker_memory_mb, strict=strict, runs_dir=runs_dir, judge=judge,
                          max_body_bytes=max_body_bytes, worker_idle_timeout_s=worker_idle_timeout, sandbox=sandbox == "on")
     try:
-        listener = bind_port(host, port)  # first: a taken port is one line now, not a banner and a traceback later
-    except PortUnavailable as exc:
+        if dataset is not None:
+            require_consent(dataset, trust_remote_code)  # before anything starts, even the port
+        listener = bind_port(host, port)  # a taken port is one line now, not a banner and a traceback later
+    except (ReleaseError, PortUnavailable) as exc:
         _fail(str(exc))
     walls = Sandbox(enabled=config.sandbox)
     try:

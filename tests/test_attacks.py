@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -206,9 +207,13 @@ def test_nothing_the_server_started_outlives_it(attacked):
 
 
 def test_hub_datasets_need_consent_before_anything_runs():
-    run = subprocess.run([sys.executable, "-m", "env_server.cli", "e_commerce_33", "--dataset", "someone/envs", "--port", "0"],
-                         capture_output=True, text=True, timeout=60, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    assert run.returncode == 2 and "--trust-remote-code" in run.stdout + run.stderr
+    """Asked before anything starts: with its port taken as well, the server names the missing consent."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        run = subprocess.run([sys.executable, "-m", "env_server.cli", "e_commerce_33", "--dataset", "someone/envs", "--port", port],
+                             capture_output=True, text=True, timeout=60, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert run.returncode == 2 and "Pass --trust-remote-code" in run.stdout + run.stderr, run.stdout + run.stderr
+    assert "in use" not in run.stdout + run.stderr
 
 
 def test_no_sandbox_means_no_bundle_code(tmp_path, monkeypatch):
