@@ -15,7 +15,7 @@ from awm_release.awm1k import read_awm1k, write_awm1k
 from awm_release.bundle import BundleError, bundle_from_dict
 from awm_release.bundle_io import iter_bundle_files, read_bundle, read_bundle_json, write_bundle
 from awm_release.inspection import Inspection, inspect_bundle
-from awm_release.lazy_commands import lazy_group
+from awm_release.lazy_commands import LazyCommand, lazy_group
 from awm_release.release.reading import read_bundle_files
 from awm_release.demo import demo_bundle_ids, load_demo_bundle
 from awm_release.terminal import labelled, plain_console, print_error
@@ -26,13 +26,30 @@ err_console = plain_console(stderr=True)  # errors stay on one line, greppable
 # values at 80 columns, and read bracketed text as markup.
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Agent World Model release tooling: bundles, AWM-1K files, validation.",
-                  # Command groups of other modules, imported when used ("name": "module:attribute").
-                  cls=lazy_group(agent="awm_release.agent.cli:agent_command", view="awm_release.viewer.cli:view_command",
-                                 release="awm_release.release.cli:release_app", gen="awm_release.synthesis.cli:gen_app",
-                                 eval="awm_release.agent.cli:eval_app", train="awm_release.training.cli:train_app",
-                                 runs="awm_release.viewer.cli:runs_app"))
+                  # Command groups of other modules, imported when used.
+                  cls=lazy_group(
+                      agent=LazyCommand("awm_release.agent.cli:agent_command",
+                                        "Run one agent episode on one task and write its run folder (trajectory, initial "
+                                        "and final databases, verification)."),
+                      view=LazyCommand("awm_release.viewer.cli:view_command",
+                                       "Browse run folders in a web browser: evaluations, conversations, tool calls, "
+                                       "database diffs and verdicts."),
+                      release=LazyCommand("awm_release.release.cli:release_app",
+                                          "The dataset release: pack bundles into a Hugging Face dataset, push it, "
+                                          "inspect it."),
+                      gen=LazyCommand("awm_release.synthesis.cli:gen_app",
+                                      "Synthesize environment bundles with any OpenAI-compatible LLM."),
+                      eval=LazyCommand("awm_release.agent.cli:eval_app",
+                                       "Run k episodes per task of a dataset split with the paper's agent protocol, "
+                                       "verify each, and report pass@k."),
+                      train=LazyCommand("awm_release.training.cli:train_app",
+                                        "Training with verl (recipes/verl) or TRL (recipes/trl)."),
+                      runs=LazyCommand("awm_release.viewer.cli:runs_app",
+                                       "Inspect run folders (trajectory, initial and final databases, verification).")))
 bundle_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Check and maintain bundle files.",
-                         cls=lazy_group(check="awm_release.check.cli:check_command"))
+                         cls=lazy_group(check=LazyCommand("awm_release.check.cli:check_command",
+                                                          "Run each bundle the original AWM way and in awm-serve, call "
+                                                          "every tool, and compare.")))
 app.add_typer(bundle_app, name="bundle")
 
 

@@ -57,6 +57,28 @@ def test_every_help_at_80_columns_shows_every_option_whole(app):
         assert "…" not in result.output and "[bold]" not in result.output, (path, result.output)
 
 
+@pytest.mark.parametrize("group", [(), ("bundle",)], ids=["awm", "awm bundle"])
+def test_a_command_list_imports_no_command_group_and_reads_as_theirs(group):
+    """`awm` and `awm --help` list the lazily imported groups by their summaries, without importing any of them; each
+    line reads as the group's own help makes it (at 400 columns, where every summary shows whole)."""
+    listing = ("import sys; from awm_release.cli import app\n"
+               "try:\n    app([*sys.argv[1:], '--help'], prog_name='awm', terminal_width=400, max_content_width=400)\n"
+               "except SystemExit:\n    pass\n"
+               "print(sorted(m for m in sys.modules if m.startswith('awm_release.') and m.endswith('.cli')))")
+    run = subprocess.run([sys.executable, "-c", listing, *group], capture_output=True, text=True, timeout=120, cwd=REPO)
+    help_text, imported = run.stdout.rstrip("\n").rsplit("\n", 1)
+    assert imported == "['awm_release.cli']", imported
+    command = typer.main.get_command(awm_app)
+    for name in group:
+        command = command.get_command(None, name)
+    for name in command.list_commands(None):
+        command.get_command(None, name)  # imports the lazy ones: the list shows their own help now
+    context = command.context_class(command, terminal_width=400, max_content_width=400)
+    formatter = context.make_formatter()
+    command.format_commands(context, formatter)
+    assert help_text.split("Commands:\n", 1)[1].rstrip() == formatter.getvalue().split("Commands:\n", 1)[1].rstrip()
+
+
 def test_no_console_reads_text_as_markup():
     """Rich markup ate `[embeddings]` from an install hint; every console comes from awm_release.terminal now."""
     offenders = [f"{p.relative_to(REPO)}:{n}" for root in SOURCES for p in root.rglob("*.py") if p.name != "terminal.py"

@@ -14,7 +14,7 @@ from awm_release.training.model_release import DEFAULT_LICENSE
 console = plain_console()
 
 train_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=(
-    "Training with verl (recipes/verl) or TRL (recipes/trl): `awm train data` turns the release's tasks into "
+    "Training with verl (recipes/verl) or TRL (recipes/trl).\n\n`awm train data` turns the release's tasks into "
     "training parquet, `awm train release-model` turns the final checkpoint into a Hugging Face model with its card "
     "and pushes it."))
 
