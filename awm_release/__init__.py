@@ -4,8 +4,7 @@ The names below load on first use, so that processes which import one small modu
 sandboxed verifier fork servers import only awm_release.sandbox) do not pay for pydantic, pyarrow and rich.
 """
 
-from importlib import import_module
-from typing import Any
+from awm_release.lazy_exports import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -25,10 +24,4 @@ _EXPORTS = {
 
 __all__ = [*_EXPORTS, "__version__"]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'awm_release' has no attribute {name!r}")
-    value = getattr(import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

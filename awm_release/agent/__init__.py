@@ -6,14 +6,18 @@ taxonomy), `tasks` (a dataset split), `results` (an evaluation's folder), `eval`
 `compare`, `plot`, `single` (`awm agent`) and `cli`.
 """
 
-from awm_release.agent.episode import Episode, run_episode
-from awm_release.agent.model import Endpoint, ModelClient
-from awm_release.agent.outcomes import OUTCOMES, classify
-from awm_release.agent.protocol import (
-    META_TOOLS, PROTOCOL_VERSION, SYSTEM_PROMPT, Conversation, ParsedTurn, ProtocolConfig, SamplingConfig, parse_turn)
-from awm_release.agent.summary import pass_at_k
+from awm_release.lazy_exports import lazy_exports
 
-__all__ = [
-    "Conversation", "Endpoint", "Episode", "META_TOOLS", "ModelClient", "OUTCOMES", "PROTOCOL_VERSION", "ParsedTurn",
-    "ProtocolConfig", "SYSTEM_PROMPT", "SamplingConfig", "classify", "parse_turn", "pass_at_k", "run_episode",
-]
+_EXPORTS = {
+    "Episode": "awm_release.agent.episode", "run_episode": "awm_release.agent.episode",
+    "Endpoint": "awm_release.agent.model", "ModelClient": "awm_release.agent.model",
+    "OUTCOMES": "awm_release.agent.outcomes", "classify": "awm_release.agent.outcomes",
+    **dict.fromkeys(["Conversation", "META_TOOLS", "PROTOCOL_VERSION", "ParsedTurn", "ProtocolConfig", "SYSTEM_PROMPT",
+                     "SamplingConfig", "parse_turn"], "awm_release.agent.protocol"),
+    "pass_at_k": "awm_release.agent.summary",
+}
+
+__all__ = sorted(_EXPORTS)
+
+# Imported on first use: the viewer (inside awm-serve) reads run folders through agent.results without the OpenAI client.
+__getattr__ = lazy_exports(__name__, _EXPORTS)

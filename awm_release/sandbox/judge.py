@@ -7,8 +7,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from openai import AsyncOpenAI, OpenAIError
-
 JUDGE_OUTCOMES = ("complete", "partially_completed", "agent_error", "environment_error")
 JUDGE_PROMPT_VERSION = "judge-v1"
 _MAX_RESULT_CHARS = 2000  # per tool result in the judge's view of the trajectory
@@ -50,9 +48,12 @@ class Judge:
     """One OpenAI-compatible client shared by all verifications of a process."""
 
     def __init__(self, config: JudgeConfig):
+        import openai  # here, not at the top: only a server with a judge pays for importing it (0.8 s at every start)
+
         self.config = config
-        self.client = AsyncOpenAI(base_url=config.base_url, api_key=config.api_key,
-                                  timeout=config.timeout_s, max_retries=config.max_retries)
+        self.client = openai.AsyncOpenAI(base_url=config.base_url, api_key=config.api_key,
+                                         timeout=config.timeout_s, max_retries=config.max_retries)
+        self._endpoint_failed = openai.OpenAIError
 
     async def judge(self, task: str, facts: dict[str, Any], calls: list[dict[str, Any]], final_answer: str | None) -> JudgeVerdict:
         messages = [
@@ -63,7 +64,7 @@ class Judge:
             response = await self.client.chat.completions.create(
                 model=self.config.model, messages=messages, temperature=self.config.temperature
             )
-        except OpenAIError as exc:
+        except self._endpoint_failed as exc:
             return JudgeVerdict("judge_error", f"the judge endpoint failed: {type(exc).__name__}: {exc}")
         text = response.choices[0].message.content or ""
         usage = response.usage.model_dump(include={"prompt_tokens", "completion_tokens"}) if response.usage else None

@@ -9,11 +9,12 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from awm_release.viewer.tables import open_file, primary_key, user_tables
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 ROWS_SHOWN = 200  # per table and kind; the counts are always exact
 

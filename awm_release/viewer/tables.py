@@ -12,13 +12,14 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.request import pathname2url
 
-from sqlite_utils import Database
-from sqlite_utils.db import Table
-
 from awm_release.viewer.paging import PER_PAGE, Page, clamp
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.db import Table
 
 
 class DatabaseUnreadable(ValueError):
@@ -42,6 +43,8 @@ class RowPage:
 
 
 def _harden(conn: sqlite3.Connection) -> Database:
+    from sqlite_utils import Database  # on first use: it imports pandas where present, 0.6 s of every awm-serve start
+
     conn.execute("PRAGMA trusted_schema = OFF")
     return Database(conn, recursive_triggers=False, execute_plugins=False)
 
