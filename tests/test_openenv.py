@@ -7,7 +7,7 @@ import asyncio
 
 import httpx
 import pytest
-from openenv.core.env_server.mcp_types import CallToolAction, CallToolObservation, ListToolsObservation
+from openenv.core.env_server.mcp_types import CallToolAction, CallToolObservation
 from openenv.core.generic_client import GenericEnvClient
 from openenv.core.mcp_client import MCPToolClient
 

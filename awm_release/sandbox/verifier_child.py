@@ -16,7 +16,6 @@ The answer frame is {"id", "ok": true, "value"} or {"id", "ok": false, "error_ty
 """
 
 import io
-import json
 import os
 import shutil
 import sqlite3
