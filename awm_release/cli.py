@@ -1,4 +1,4 @@
-"""`awm`: bundle tooling (AWM-1K import/export, validation)."""
+"""`awm`, the command line of awm-release: bundle and AWM-1K commands here, other groups imported when used."""
 
 from __future__ import annotations
 
@@ -25,7 +25,10 @@ err_console = plain_console(stderr=True)  # errors stay on one line, greppable
 # Help is click's plain formatter everywhere (rich_markup_mode=None): Rich's option tables cut long option names and
 # values at 80 columns, and read bracketed text as markup.
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="Agent World Model release tooling: bundles, AWM-1K files, validation.",
+                  help="Agent World Model: synthetic, SQLite-backed tool-use environments (bundles) for agentic RL.\n\n"
+                       "Import and check bundles, pack and publish the dataset release, synthesize new bundles, run "
+                       "agents and evaluations, prepare training, and browse runs. To serve bundles as tool APIs "
+                       "(REST, MCP, OpenEnv), run awm-serve.",
                   # Command groups of other modules, imported when used.
                   cls=lazy_group(
                       agent=LazyCommand("awm_release.agent.cli:agent_command",
