@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 
 class TaskSourceError(ValueError):
@@ -33,9 +32,9 @@ def load_split_tasks(source: str | os.PathLike, split: str, revision: str | None
     import datasets  # noqa: PLC0415 - `datasets` takes a second to import: only commands that read a release pay it
 
     from awm_release.release.hub_access import hub_unreachable, offline_mode, unreachable_dataset_message  # noqa: PLC0415
-    from awm_release.release.load import REPO_ID  # noqa: PLC0415
+    from awm_release.release.load import is_hub_repo_id  # noqa: PLC0415
 
-    from_hub = not Path(source).exists() and bool(REPO_ID.match(str(source)))
+    from_hub = is_hub_repo_id(str(source))
     if from_hub and not offline_mode() and (reason := hub_unreachable()):
         raise TaskSourceError(unreachable_dataset_message(str(source), reason))  # now, not after rounds of retries
     datasets.disable_progress_bars()

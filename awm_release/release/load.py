@@ -68,19 +68,22 @@ def load_bundles(source: str | os.PathLike, revision: str | None = None, bundle_
         manifest = read_manifest(path)
         ids = select_ids(manifest.bundles, wanted, str(path))
         return read_release_bundles(path, manifest, ids, str(path), progress, strict=strict, skip_unusable=wanted is None)
-    if isinstance(source, str) and REPO_ID.match(source):
+    if is_hub_repo_id(source):
         require_consent(source, trust_remote_code)
         return _load_from_hub(source, revision, wanted, progress, strict)
     raise ReleaseError(f"{source}: no such folder, and not a Hub dataset repo id (owner/name, e.g. awm/envs) "
                        f"nor {DEMO_SOURCE!r}")
 
 
+def is_hub_repo_id(source: object) -> bool:
+    """`source` names a Hub repo (owner/name) and no local file or folder: what is downloaded, not read in place."""
+    return isinstance(source, str) and REPO_ID.match(source) is not None and not Path(source).exists()
+
+
 def require_consent(source: str | os.PathLike, trust_remote_code: bool) -> None:
     """Raise ReleaseError when `source` is a Hub dataset and running its code was not agreed to. A command that
     starts anything before loading (awm-serve binds its port) asks first, so this error is the first it reports."""
-    if trust_remote_code or not isinstance(source, str) or source == DEMO_SOURCE or Path(source).exists():
-        return
-    if REPO_ID.match(source):
+    if not trust_remote_code and is_hub_repo_id(source):
         raise ReleaseError(f"{source} is a Hub dataset: its bundles hold code written by someone else (environments and "
                            "verifiers), which awm-serve executes (inside its sandbox). Pass --trust-remote-code "
                            "(trust_remote_code=True in Python) once you trust the repo; `awm release unpack` lets you "

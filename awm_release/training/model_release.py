@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from awm_release.agent.results import CONFIG_FILE, SUMMARY_FILE
 from awm_release.release.card import CARD_FILE, render_repo_card
 from awm_release.release.errors import ReleaseError, first_line
-from awm_release.release.load import REPO_ID
+from awm_release.release.load import is_hub_repo_id
 from awm_release.release.manifest import normalize_version
 from dataset_cards import TEMPLATES
 
@@ -378,9 +378,7 @@ def _step_and_root(step_dir: Path) -> tuple[int | None, Path | None]:
 
 def _hub_id(value: Any) -> str | None:
     """`value` when it names a Hub repo (owner/name) rather than a local path."""
-    if not isinstance(value, str) or not REPO_ID.match(value) or Path(value).expanduser().exists():
-        return None
-    return value
+    return value if is_hub_repo_id(value) else None
 
 
 def _cell(value: Any) -> str:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any
 
-from awm_release.release.load import REPO_ID
+from awm_release.release.load import is_hub_repo_id
 
 VERIFY_MODES = ("code", "sql")
 UPDATE_UNITS = ("rollout", "sample")
@@ -86,8 +85,7 @@ class AWMSettings:
     @property
     def _serves_hub_dataset(self) -> bool:
         """The per-node servers would load `dataset` from the Hub (no local copy, no shared server)."""
-        return (not self.release_dir and self.env_server_url is None and bool(REPO_ID.match(self.dataset))
-                and not Path(self.dataset).exists())
+        return not self.release_dir and self.env_server_url is None and is_hub_repo_id(self.dataset)
 
     def serve_args(self) -> list[str]:
         """`awm-serve` arguments for a node's server: the local release copy if there is one, else the dataset."""
