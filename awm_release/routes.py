@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")  # what becomes a tool, here and in the original runtime
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,13 @@ def declared_routes(env_code: str | None) -> list[DeclaredRoute] | None:
 
 
 @lru_cache(maxsize=4)
-def parse_code(env_code: str | None) -> ast.Module | None:
-    """The code's syntax tree (kept for the few callers that read the same bundle), or None if it does not parse."""
-    if env_code is None:
+def parse_code(code: str | None) -> ast.Module | None:
+    """The syntax tree of a bundle's code (environment or verifier; the last few are kept for callers that read the
+    same bundle), or None if there is none or it does not parse."""
+    if code is None:
         return None
     try:
-        return ast.parse(env_code)
+        return ast.parse(code)
     except (SyntaxError, ValueError):
         return None
 

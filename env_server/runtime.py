@@ -45,8 +45,9 @@ from starlette.convertors import StringConvertor
 from starlette.exceptions import HTTPException
 
 from awm_release.bundle import Bundle
+from awm_release.routes import HTTP_METHODS
 from env_server.errors import EnvironmentLoadError, ToolCallError
-from env_server.tools import TOOL_METHODS, Request, Tool, tool_from_operation, unique_names
+from env_server.tools import Request, Tool, tool_from_operation, unique_names
 
 class SessionDatabase:
     """One session's SQLite connection, and the SQLAlchemy Connection over it that its requests share.
@@ -343,7 +344,7 @@ def app_tools(app: FastAPI) -> list[Tool]:
     tools: list[Tool] = []
     for path, item in openapi.get("paths", {}).items():
         for method, operation in item.items():
-            if method not in TOOL_METHODS:
+            if method not in HTTP_METHODS:
                 continue
             candidates = routes.get((path, method), []) if direct else []
             if len(candidates) < 2:

@@ -19,11 +19,11 @@ from typing import Any
 
 import httpx
 
+from awm_release.routes import HTTP_METHODS
 from env_server.errors import ToolCallError
 
 _REF_PREFIX = "#/components/schemas/"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-TOOL_METHODS = ("get", "post", "put", "delete", "patch")
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def tools_from_openapi(openapi: dict[str, Any]) -> list[Tool]:
     tools: list[Tool] = []
     for path, item in openapi.get("paths", {}).items():
         for method, operation in item.items():
-            if method.lower() in TOOL_METHODS:
+            if method.lower() in HTTP_METHODS:
                 tools.append(tool_from_operation(method, path, operation, openapi))
     return unique_names(tools)
 

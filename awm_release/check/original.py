@@ -33,6 +33,7 @@ import httpx
 
 from awm_release.bundle import Bundle
 from awm_release.check.compare import Outcome, outcome_of_response
+from awm_release.routes import HTTP_METHODS
 from awm_release.sandbox.launch import Sandbox
 
 STARTUP_TIMEOUT_S = 30.0
@@ -267,7 +268,7 @@ def operations_from_openapi(openapi: dict[str, Any]) -> tuple[dict[str, Operatio
     names: list[str] = []
     for path, item in openapi.get("paths", {}).items():
         for method, operation in item.items():
-            if method not in ("get", "post", "put", "delete", "patch") or not operation.get("operationId"):
+            if method not in HTTP_METHODS or not operation.get("operationId"):
                 continue
             parameters = tuple((p.get("in"), p.get("name")) for p in operation.get("parameters", [])
                                if p.get("in") in ("path", "query", "header"))
