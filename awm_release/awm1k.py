@@ -23,6 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 from awm_release.atomic import write_atomic
 from awm_release.bundle import CODE_VERIFIER_FUNCTION, SQL_VERIFIER_FUNCTION, Bundle, TaskVerifiers, VerifierCode
 from awm_release.names import normalize_scenario_name
+from awm_release.routes import parse_code
 
 PLACEHOLDER_KEY = "$awm"
 
@@ -68,15 +69,11 @@ def verifier_mode(name: str, record: dict[str, Any]) -> str:
     """The mode of a verifier record: from the function its code defines, else from the file it is in."""
     verification = record.get("verification")
     code = verification.get("code") if isinstance(verification, dict) else None
-    if isinstance(code, str):
-        try:
-            tree = ast.parse(code)
-        except (SyntaxError, ValueError):
-            tree = None
-        if tree is not None:
-            defined = [_MODE_OF_FUNCTION[n.name] for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in _MODE_OF_FUNCTION]
-            if len(set(defined)) == 1:
-                return defined[0]
+    tree = parse_code(code) if isinstance(code, str) else None
+    if tree is not None:
+        defined = [_MODE_OF_FUNCTION[n.name] for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in _MODE_OF_FUNCTION]
+        if len(set(defined)) == 1:
+            return defined[0]
     return VERIFIER_MODES[name]
 
 

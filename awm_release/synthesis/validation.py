@@ -8,14 +8,13 @@ Check whose `cause` feeds the report and whose `message` feeds the failure summa
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from awm_release.bundle import Bundle, SeedTable, TableSchema, TaskVerifiers, VerifierCode
-from awm_release.database import StatementFailure, build_database
+from awm_release.inspection import build_sql_database
 from awm_release.synthesis.parsing import ReplyFormatError, extract_json_object, extract_python
 from awm_release.sandbox.verification import verify
 from awm_release.sandbox.verifier_pool import VerifierPool
@@ -149,17 +148,6 @@ def check_tasks(reply: str, count: int) -> Check:
 # ------------------------------------------------------------------------------------------- database
 
 
-def _build(bundle: Bundle) -> tuple[list[StatementFailure], set[str]]:
-    """Build the bundle's tables (and seed) in a scratch SQLite database: failures and the tables that exist."""
-    conn = sqlite3.connect(":memory:")
-    try:
-        report = build_database(bundle, conn)
-        created = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    finally:
-        conn.close()
-    return report.failures, created
-
-
 _POSITION = re.compile(r"^(?:tables|seed)\[(\d+)\]\.(ddl|indexes|insert_statements)(?:\[(\d+)\])?$")
 
 
@@ -178,7 +166,8 @@ def check_schema(reply: str, max_failure_ratio: float) -> Check:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         return reject("invalid_output", f"duplicate table name(s): {', '.join(duplicates)}")
-    failures, created = _build(Bundle(bundle_id="schema_check", display_name="schema check", tables=tables))
+    built = build_sql_database(Bundle(bundle_id="schema_check", display_name="schema check", tables=tables))
+    failures, created = built.report.failures, built.tables
     failed_tables: dict[int, str] = {}
     failed_indexes: dict[int, set[int]] = {}
     for failure in failures:
@@ -227,7 +216,7 @@ def check_seed(bundle: Bundle, reply: str, max_failure_ratio: float) -> Check:
                                                            for j, sql in enumerate(s.insert_statements)]})
                 for i, s in enumerate(seed) if s.table_name in known]
     positions = [i for i, s in enumerate(seed) if s.table_name in known]
-    failures, _ = _build(bundle.model_copy(update={"seed": runnable}))
+    failures = build_sql_database(bundle.model_copy(update={"seed": runnable})).report.failures
     for failure in failures:
         i, _part, j = _position(failure.location)
         failed.setdefault((positions[i], j or 0), str(failure))
